@@ -1,0 +1,179 @@
+//! Starting and stopping the whole server: both listeners, the outbox worker and the purge
+//! of expired drafts. `serve` and the integration tests both start it through [`start`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::Mailbox;
+use madoguchi_domain::profile::BankProfile;
+use madoguchi_http::CookiePolicy;
+use madoguchi_keyring::MailKeyring;
+use madoguchi_mail::{OutboxWorker, Transport};
+use madoguchi_public::PublicState;
+use madoguchi_seal::PublicKeySet;
+use madoguchi_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::data_dir::DataDir;
+
+/// Everything a running server needs to know.
+pub struct AppConfig {
+    pub profile: BankProfile,
+    pub data: DataDir,
+    pub database_url: Option<String>,
+    pub public_addr: SocketAddr,
+    pub office_addr: SocketAddr,
+    /// Secure cookies; off only in the loopback development mode.
+    pub cookie_secure: bool,
+    pub mail_from: String,
+    pub transport: Transport,
+}
+
+/// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
+pub struct RunningApp {
+    pub public_addr: SocketAddr,
+    pub office_addr: SocketAddr,
+    pub store: Store,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl RunningApp {
+    /// Stops accepting requests, lets requests in flight finish, stops the workers.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        self.store.close().await;
+    }
+
+    /// Waits until a task ends (it should not, before [`RunningApp::stop`]).
+    pub async fn wait(&mut self) {
+        self.tasks.join_next().await;
+    }
+}
+
+/// Connects to `url`, or to the SQLite database of the data folder, and migrates.
+pub async fn connect_store(url: Option<&str>, data: &DataDir) -> anyhow::Result<Store> {
+    let url = url.map(str::to_owned).unwrap_or_else(|| data.sqlite_url());
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+/// The URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
+    let store = connect_store(config.database_url.as_deref(), &config.data).await?;
+    let keys = PublicKeySet::load(&config.data.keys())?;
+    let mail_keys = MailKeyring::load(&config.data.keys())?;
+    let from: Mailbox = config.mail_from.parse().with_context(|| {
+        format!(
+            "--mail-from {:?} is not an e-mail address",
+            config.mail_from
+        )
+    })?;
+    let profile = Arc::new(config.profile);
+    let bank_name = profile.bank().name_ja().to_owned();
+    let cookies = CookiePolicy {
+        secure: config.cookie_secure,
+    };
+    let public_state = PublicState::new(store.clone(), profile, keys, cookies)
+        .context("the message catalogue does not parse")?;
+
+    let public_listener = TcpListener::bind(config.public_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (public site)", config.public_addr))?;
+    let office_listener = TcpListener::bind(config.office_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (back office)", config.office_addr))?;
+    let public_addr = public_listener.local_addr()?;
+    let office_addr = office_listener.local_addr()?;
+
+    let (shutdown, stop) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let public =
+        madoguchi_public::router(public_state).into_make_service_with_connect_info::<SocketAddr>();
+    tasks.spawn(serve_until(
+        public_listener,
+        public,
+        stop.clone(),
+        "public site",
+    ));
+    let office =
+        madoguchi_office::router(bank_name).into_make_service_with_connect_info::<SocketAddr>();
+    tasks.spawn(serve_until(
+        office_listener,
+        office,
+        stop.clone(),
+        "back office",
+    ));
+    let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport);
+    tasks.spawn(worker.run(stop.clone()));
+    tasks.spawn(purge_expired_drafts(store.clone(), stop));
+    Ok(RunningApp {
+        public_addr,
+        office_addr,
+        store,
+        shutdown,
+        tasks,
+    })
+}
+
+async fn serve_until(
+    listener: TcpListener,
+    service: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+    mut stop: watch::Receiver<bool>,
+    what: &'static str,
+) {
+    let shutdown = async move {
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                return;
+            }
+        }
+    };
+    if let Err(e) = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        tracing::error!(error = %e, listener = what, "listener failed");
+    }
+}
+
+/// Deletes expired e-mail checks and drafts (data and the only copy of their key) every minute.
+async fn purge_expired_drafts(store: Store, mut stop: watch::Receiver<bool>) {
+    loop {
+        match store
+            .purge_expired_drafts(time::OffsetDateTime::now_utc())
+            .await
+        {
+            Ok((0, 0)) => {}
+            Ok((checks, drafts)) => tracing::info!(checks, drafts, "expired drafts purged"),
+            Err(e) => tracing::error!(error = %e, "purging expired drafts failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,101 @@
+use std::net::SocketAddr;
+
+use anyhow::bail;
+use madoguchi_mail::Transport;
+
+use crate::app::{self, AppConfig};
+use crate::cli::{Cli, ServeArgs};
+use crate::data_dir::DataDir;
+use crate::demo::load_profile;
+
+/// `madoguchi serve`.
+pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    check_addresses(args)?;
+    if cli.config.is_none() && !args.demo {
+        bail!(
+            "no bank profile: pass --config FILE (see config/demo-bank.toml), or --demo to try the fictional demo bank"
+        );
+    }
+    let profile = load_profile(cli.config.as_deref())?;
+    let data = DataDir::open(&cli.data_dir)?;
+    if args.demo {
+        let core_out = data.default_core_private_key();
+        let report = madoguchi_keyring::init_keys(&data.keys(), data.root(), &core_out)?;
+        if report.created_any() {
+            println!("{report}");
+        }
+    }
+    let transport = match &args.smtp_url {
+        Some(url) => Transport::smtp(url)?,
+        None => Transport::Folder(data.outbox()),
+    };
+    let config = AppConfig {
+        profile,
+        data: data.clone(),
+        database_url: cli.database_url.clone(),
+        public_addr: args.public_addr,
+        office_addr: args.office_addr,
+        cookie_secure: !args.demo,
+        mail_from: args.mail_from.clone(),
+        transport,
+    };
+    let mut running = app::start(config).await?;
+    if args.demo {
+        println!("madoguchi is running in DEVELOPMENT mode (plain HTTP, loopback only).");
+    }
+    println!("public site:  http://{}/", running.public_addr);
+    println!("back office:  http://{}/", running.office_addr);
+    if args.smtp_url.is_none() {
+        println!("e-mail goes to: {}", data.outbox().display());
+    }
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        _ = running.wait() => tracing::error!("a server task ended unexpectedly"),
+    }
+    running.stop().await;
+    Ok(())
+}
+
+/// The back office is loopback-only for now; the development mode is loopback-only entirely.
+fn check_addresses(args: &ServeArgs) -> anyhow::Result<()> {
+    if !args.office_addr.ip().is_loopback() {
+        bail!(
+            "--office-addr {} is not a loopback address: the back office must not be reachable from outside this machine (use 127.0.0.1:PORT)",
+            args.office_addr
+        );
+    }
+    if args.demo && !is_loopback(args.public_addr) {
+        bail!(
+            "--demo serves plain HTTP and is allowed on loopback only; --public-addr {} is not (use 127.0.0.1:PORT)",
+            args.public_addr
+        );
+    }
+    Ok(())
+}
+
+fn is_loopback(addr: SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

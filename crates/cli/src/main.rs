@@ -1,0 +1,48 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use madoguchi::cli::{Cli, Command, KeysCommand};
+use madoguchi::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Serve(args) => commands::serve::run(&cli, args).await,
+            Command::Migrate => commands::migrate::run(&cli).await,
+            Command::Keys(KeysCommand::Init { core_private_key }) => {
+                commands::keys::init(&cli, core_private_key.as_deref())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr; `MADOGUCHI_LOG` filters them (default `info`), `MADOGUCHI_LOG_FORMAT=json`
+/// makes them structured. Nothing personal is ever logged, whatever the level.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MADOGUCHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("MADOGUCHI_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,135 @@
+//! The architecture invariants of ARCHITECTURE.md that the compiler can be made to enforce:
+//! who may depend on whom. A change that breaks one fails here.
+
+use std::collections::{BTreeSet, HashMap};
+
+fn normal_dependency_graph() -> HashMap<String, Vec<String>> {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("metadata JSON");
+    let names: HashMap<String, String> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap_or_default().to_owned(),
+                p["name"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let mut graph = HashMap::new();
+    for node in metadata["resolve"]["nodes"].as_array().expect("nodes") {
+        let name = names[node["id"].as_str().expect("id")].clone();
+        let deps = node["deps"]
+            .as_array()
+            .expect("deps")
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k["kind"].is_null()))
+            })
+            .map(|d| names[d["pkg"].as_str().expect("pkg")].clone())
+            .collect();
+        graph.insert(name, deps);
+    }
+    graph
+}
+
+fn reachable(graph: &HashMap<String, Vec<String>>, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from.to_owned()];
+    while let Some(crate_name) = stack.pop() {
+        for dep in graph.get(&crate_name).into_iter().flatten() {
+            if seen.insert(dep.clone()) {
+                stack.push(dep.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_public_site_cannot_reach_any_key_that_reads_data_back() {
+    let graph = normal_dependency_graph();
+    let public = reachable(&graph, "madoguchi-public");
+    assert!(
+        !public.contains("madoguchi-keyring"),
+        "madoguchi-public must not depend on madoguchi-keyring"
+    );
+    assert!(
+        !public.contains("madoguchi-core-open"),
+        "madoguchi-public must not depend on madoguchi-core-open"
+    );
+    assert!(
+        !public.contains("madoguchi-office"),
+        "the public site shares nothing with the back office"
+    );
+}
+
+#[test]
+fn no_server_crate_can_open_a_sealed_secret() {
+    let graph = normal_dependency_graph();
+    for server_crate in [
+        "madoguchi-public",
+        "madoguchi-office",
+        "madoguchi-store",
+        "madoguchi-mail",
+        "madoguchi-keyring",
+        "madoguchi-http",
+    ] {
+        assert!(
+            !reachable(&graph, server_crate).contains("madoguchi-core-open"),
+            "{server_crate} must not depend on madoguchi-core-open (only the `core` tool may)"
+        );
+    }
+}
+
+#[test]
+fn the_domain_does_no_io_and_knows_no_http_sql_or_keys() {
+    let graph = normal_dependency_graph();
+    let domain = reachable(&graph, "madoguchi-domain");
+    for forbidden in [
+        "tokio",
+        "axum",
+        "sqlx",
+        "hyper",
+        "hpke",
+        "madoguchi-seal",
+        "madoguchi-store",
+        "lettre",
+    ] {
+        assert!(
+            !domain.contains(forbidden),
+            "madoguchi-domain must not depend on {forbidden}"
+        );
+    }
+}
+
+#[test]
+fn only_the_store_speaks_sql() {
+    let graph = normal_dependency_graph();
+    for crate_name in [
+        "madoguchi-public",
+        "madoguchi-office",
+        "madoguchi-http",
+        "madoguchi-domain",
+        "madoguchi-seal",
+    ] {
+        let direct = graph.get(crate_name).cloned().unwrap_or_default();
+        assert!(
+            !direct.iter().any(|d| d == "sqlx"),
+            "{crate_name} must not use sqlx directly"
+        );
+    }
+}

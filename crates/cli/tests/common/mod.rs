@@ -1,0 +1,258 @@
+//! The test harness: starts the real server (both listeners, outbox worker) on port 0 against
+//! a fresh SQLite file or a fresh PostgreSQL database, with fresh keys, like `serve` does.
+#![allow(dead_code)]
+
+pub mod applicant;
+pub mod browser;
+pub mod logs;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use madoguchi::app::{AppConfig, RunningApp, start};
+use madoguchi::data_dir::DataDir;
+use madoguchi::demo::demo_profile;
+use madoguchi_mail::Transport;
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub running: Option<RunningApp>,
+    pub public_url: String,
+    pub office_url: String,
+    pub tmp: tempfile::TempDir,
+    pub data: PathBuf,
+    pub core_private_key: PathBuf,
+    pub db: Db,
+    pub database_url: String,
+    pg_database: Option<String>,
+}
+
+/// The PostgreSQL server the tests use (trust auth on loopback by default).
+pub fn pg_base_url() -> String {
+    std::env::var("MADOGUCHI_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Creates a fresh database, or says why not. In CI a missing PostgreSQL fails the test.
+async fn create_pg_database() -> Option<(String, String)> {
+    let base = pg_base_url();
+    let admin = format!("{base}/postgres");
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            if in_ci() {
+                panic!(
+                    "PostgreSQL is required when CI=true but {base} is unreachable: {e}. Start it (see .ci/run)."
+                );
+            }
+            eprintln!("SKIPPED: PostgreSQL unreachable at {base}: {e}");
+            return None;
+        }
+    };
+    let name = format!("mdg_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    Some((name.clone(), format!("{base}/{name}")))
+}
+
+impl TestApp {
+    /// Starts the server; `None` only outside CI when PostgreSQL is not there.
+    pub async fn spawn(db: Db) -> Option<TestApp> {
+        logs::install();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data_path = tmp.path().join("data");
+        let data = DataDir::open(&data_path).expect("data dir");
+        let core_private_key = tmp.path().join("core-banking-private.key");
+        madoguchi_keyring::init_keys(&data.keys(), data.root(), &core_private_key)
+            .expect("init keys");
+        let (pg_database, database_url) = match db {
+            Db::Sqlite => (None, data.sqlite_url()),
+            Db::Postgres => {
+                let (name, url) = create_pg_database().await?;
+                (Some(name), url)
+            }
+        };
+        let config = AppConfig {
+            profile: demo_profile().expect("demo profile"),
+            data: data.clone(),
+            database_url: Some(database_url.clone()),
+            public_addr: "127.0.0.1:0".parse().expect("addr"),
+            office_addr: "127.0.0.1:0".parse().expect("addr"),
+            cookie_secure: false,
+            mail_from: "no-reply@demo-bank.example".to_owned(),
+            transport: Transport::Folder(data.outbox()),
+        };
+        let running = start(config).await.expect("server starts");
+        Some(TestApp {
+            public_url: format!("http://{}", running.public_addr),
+            office_url: format!("http://{}", running.office_addr),
+            running: Some(running),
+            tmp,
+            data: data_path,
+            core_private_key,
+            db,
+            database_url,
+            pg_database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+
+    pub fn store(&self) -> &madoguchi_store::Store {
+        &self.running.as_ref().expect("running").store
+    }
+
+    /// A browser-like client: keeps cookies, follows redirects.
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    }
+
+    /// Waits (up to 10 s) for an e-mail to `to` whose text contains `marker`, and returns the
+    /// raw message.
+    pub async fn wait_for_mail(&self, to: &str, marker: &str) -> String {
+        let dir = self.data.join("outbox");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(mail) = find_mail(&dir, to, marker) {
+                return mail;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no e-mail to {to} containing {marker:?} in {}",
+                dir.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every byte the database holds: the SQLite files, or a `pg_dump` of the database.
+    pub async fn database_bytes(&self) -> Vec<u8> {
+        match self.db {
+            Db::Sqlite => {
+                let mut bytes = Vec::new();
+                for entry in std::fs::read_dir(&self.data).expect("data dir").flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("madoguchi.sqlite3") {
+                        bytes.extend(std::fs::read(entry.path()).expect("read db file"));
+                    }
+                }
+                assert!(!bytes.is_empty(), "no SQLite file found");
+                bytes
+            }
+            Db::Postgres => {
+                let output = std::process::Command::new("pg_dump")
+                    .arg("--data-only")
+                    .arg(&self.database_url)
+                    .output()
+                    .expect("pg_dump runs (Debian package postgresql-client)");
+                assert!(
+                    output.status.success(),
+                    "pg_dump failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                output.stdout
+            }
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+        let Some(name) = &self.pg_database else {
+            return;
+        };
+        if let Ok(mut conn) =
+            sqlx::PgConnection::connect(&format!("{}/postgres", pg_base_url())).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+fn find_mail(dir: &Path, to: &str, marker: &str) -> Option<String> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|raw| decoded_mail(&raw))
+        .find(|text| text.contains(to) && text.contains(marker))
+}
+
+/// The message with its body decoded (lettre picks base64 or quoted-printable for Japanese
+/// text): the headers as sent, a blank line, the body as the reader sees it.
+pub fn decoded_mail(raw: &str) -> String {
+    use base64::Engine;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+    let body = if head.contains("Content-Transfer-Encoding: base64") {
+        let compact: String = body.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .expect("base64 body");
+        String::from_utf8(bytes).expect("utf-8 body")
+    } else if head.contains("Content-Transfer-Encoding: quoted-printable") {
+        panic!("quoted-printable body not expected for Japanese text:\n{raw}")
+    } else {
+        body.to_owned()
+    };
+    format!("{head}\r\n\r\n{body}")
+}
+
+/// Whether `haystack` contains `needle` anywhere.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The value of the hidden CSRF field in a page.
+pub fn csrf_of(html: &str) -> String {
+    let re = regex_lite::Regex::new(r#"name="csrf" value="([^"]+)""#).expect("regex");
+    re.captures(html)
+        .and_then(|c| c.get(1))
+        .map(|m| {
+            m.as_str()
+                .replace("&#x2b;", "+")
+                .replace("&#x2f;", "/")
+                .replace("&#61;", "=")
+        })
+        .unwrap_or_else(|| panic!("no CSRF token in page:\n{html}"))
+}
+
+/// Posts a form as a browser would.
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}

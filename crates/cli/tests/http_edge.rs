@@ -1,0 +1,194 @@
+//! Bad input at the HTTP edge gets a clear answer, and the server keeps serving.
+
+mod common;
+
+use common::{Db, TestApp, csrf_of, post_form};
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let client = TestApp::client();
+    let page = client
+        .get(app.url("/apply/savings-account"))
+        .send()
+        .await
+        .expect("start")
+        .text()
+        .await
+        .expect("body");
+    let csrf = csrf_of(&page);
+    let email_url = app.url("/apply/savings-account/email");
+
+    let missing_csrf = post_form(&client, &email_url, &[("email", "a@example.jp")]).await;
+    assert_eq!(missing_csrf.status(), 403);
+    assert!(
+        missing_csrf
+            .text()
+            .await
+            .expect("body")
+            .contains("ページの有効期限が切れました")
+    );
+
+    let forged = post_form(
+        &client,
+        &email_url,
+        &[("csrf", "AAAA"), ("email", "a@example.jp")],
+    )
+    .await;
+    assert_eq!(forged.status(), 403);
+
+    let other_browser = TestApp::client();
+    let stolen = post_form(
+        &other_browser,
+        &email_url,
+        &[("csrf", &csrf), ("email", "a@example.jp")],
+    )
+    .await;
+    assert_eq!(
+        stolen.status(),
+        403,
+        "a token is bound to its browser session"
+    );
+
+    let json = client
+        .post(&email_url)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(json.status(), 415);
+
+    let huge = "a".repeat(200 * 1024);
+    let oversize = post_form(&client, &email_url, &[("csrf", &csrf), ("email", &huge)]).await;
+    assert_eq!(oversize.status(), 413);
+
+    let malformed = client
+        .post(&email_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'%', 0xff, 0xfe, b'=', b'&', b'&', 0x00])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        malformed.status(),
+        403,
+        "undecodable form: no valid CSRF token in it"
+    );
+
+    let control = post_form(
+        &client,
+        &email_url,
+        &[("csrf", &csrf), ("email", "a@exam\r\nBcc: x@evil.example")],
+    )
+    .await;
+    assert_eq!(control.status(), 422, "CR/LF in an address is refused");
+
+    let unknown = client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unknown.status(), 404);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("body")
+            .contains("ページが見つかりません")
+    );
+
+    let still = client.get(app.url("/")).send().await.expect("request");
+    assert_eq!(still.status(), 200, "the server keeps serving");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let client = TestApp::client();
+    for path in ["/", "/apply/savings-account", "/no/such/page"] {
+        let response = client.get(app.url(path)).send().await.expect("request");
+        let h = response.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline"),
+            "{path}: CSP {csp}"
+        );
+        assert_eq!(
+            h.get("x-frame-options").map(|v| v.as_bytes()),
+            Some(&b"DENY"[..]),
+            "{path}"
+        );
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert!(h.get("strict-transport-security").is_some(), "{path}: HSTS");
+        assert_eq!(
+            h.get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"no-store"[..]),
+            "{path}"
+        );
+        assert!(h.get("server").is_none(), "{path}: no version banner");
+    }
+    let first = TestApp::client()
+        .get(app.url("/apply/savings-account"))
+        .send()
+        .await
+        .expect("request");
+    let cookie = first
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "session cookie flags: {cookie}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_public_listener_serves_no_back_office_and_the_back_office_no_public_route() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let client = TestApp::client();
+    let office_home = client
+        .get(format!("{}/", app.office_url))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert!(office_home.contains("管理システム"));
+    let public_home = client
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    assert!(!public_home.contains("管理システム"));
+    let on_office = client
+        .get(format!("{}/apply/savings-account", app.office_url))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(on_office.status(), 404);
+    app.stop().await;
+}

@@ -1,0 +1,345 @@
+//! From the raw file to a checked [`BankProfile`]. Every refusal names the key, says what
+//! is expected and points at the value's line.
+
+use std::collections::HashSet;
+
+use time::Time;
+use time::macros::date;
+use toml::Spanned;
+
+use super::raw::{
+    RawApplications, RawBank, RawBranch, RawHours, RawLoanCenter, RawProfile, RawSupport,
+};
+use super::source::Source;
+use super::{
+    ApplicationRules, Bank, BankProfile, Branch, BranchCode, LoanCenter, OpeningHours, Products,
+    ProfileError, ReservationWindow, Retention, Support, WeeklyHours,
+};
+use crate::person::{EmailAddress, PhoneNumber};
+
+pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> {
+    let source = Source { name, text };
+    let raw: RawProfile = toml::from_str(text).map_err(|e| {
+        let message = e.message().trim_end().to_owned();
+        let reason = if message.starts_with("unknown field") {
+            format!("{message}; fix the key's spelling or remove it")
+        } else if message.starts_with("missing field") {
+            format!("{message}; add it to the table")
+        } else if message.starts_with("invalid type") {
+            format!("{message}; text goes in quotes, numbers, true/false and dates do not")
+        } else {
+            message
+        };
+        source.error(e.span().unwrap_or(0..0), reason)
+    })?;
+    let applications = applications(&source, &raw.applications)?;
+    let reservations = &raw.reservations;
+    let earliest = source.number(
+        reservations.earliest_days_ahead.as_ref(),
+        "reservations.earliest_days_ahead",
+        2,
+        0..=30,
+    )?;
+    let latest = source.number(
+        reservations.latest_days_ahead.as_ref(),
+        "reservations.latest_days_ahead",
+        60,
+        1..=366,
+    )?;
+    if latest < earliest {
+        let span = reservations
+            .latest_days_ahead
+            .as_ref()
+            .or(reservations.earliest_days_ahead.as_ref())
+            .map(Spanned::span);
+        let reason = format!(
+            "reservations.latest_days_ahead ({latest}) must not be before earliest_days_ahead ({earliest})"
+        );
+        return Err(source.error(span.unwrap_or(0..0), reason));
+    }
+    let retention = &raw.retention;
+    let completed_days = source.number(
+        retention.completed_days.as_ref(),
+        "retention.completed_days",
+        2557,
+        1..=36_500,
+    )?;
+    let rejected_days = source.number(
+        retention.rejected_days.as_ref(),
+        "retention.rejected_days",
+        180,
+        1..=36_500,
+    )?;
+    Ok(BankProfile {
+        bank: bank(&source, &raw.bank)?,
+        branches: branches(&source, &raw.branches)?,
+        loan_centers: loan_centers(&source, &raw.loan_centers)?,
+        support: support(&source, &raw.support)?,
+        products: Products {
+            savings_account: raw.products.savings_account,
+            internet_banking: raw.products.internet_banking,
+            debit_card: raw.products.debit_card,
+        },
+        applications,
+        reservations: ReservationWindow {
+            earliest_days_ahead: small(earliest),
+            latest_days_ahead: small(latest),
+        },
+        retention: Retention {
+            completed_days: medium(completed_days),
+            rejected_days: medium(rejected_days),
+        },
+    })
+}
+
+/// Narrows a number already checked to lie in a small range.
+fn small(n: i64) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+fn medium(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn bank(source: &Source<'_>, raw: &RawBank) -> Result<Bank, ProfileError> {
+    let finance_code = raw.finance_code.get_ref();
+    if finance_code.len() != 4 || !finance_code.bytes().all(|b| b.is_ascii_digit()) {
+        let reason = "bank.finance_code must be the 4-digit financial institution code (金融機関コード) as a string, e.g. \"0187\"";
+        return Err(source.error(raw.finance_code.span(), reason));
+    }
+    let swift_code = raw.swift_code.get_ref();
+    if !valid_swift(swift_code) {
+        let reason = "bank.swift_code must be a SWIFT/BIC of 8 or 11 upper-case characters: 4 letters (bank), 2 letters (country), 2 letters or digits (location), optionally 3 letters or digits (branch), e.g. \"MDGCJPJT\"";
+        return Err(source.error(raw.swift_code.span(), reason));
+    }
+    Ok(Bank {
+        name_ja: source.text(&raw.name_ja, "bank.name_ja", 60)?,
+        name_en: source.text(&raw.name_en, "bank.name_en", 100)?,
+        name_kana: source.kana(&raw.name_kana, "bank.name_kana")?,
+        finance_code: finance_code.clone(),
+        swift_code: swift_code.clone(),
+    })
+}
+
+fn valid_swift(code: &str) -> bool {
+    let b = code.as_bytes();
+    let upper_alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    matches!(b.len(), 8 | 11)
+        && b.iter().take(6).all(u8::is_ascii_uppercase)
+        && b.iter().skip(6).all(upper_alnum)
+}
+
+fn branches(source: &Source<'_>, raw: &[RawBranch]) -> Result<Vec<Branch>, ProfileError> {
+    if raw.is_empty() {
+        return Err(source.error(0..0, "the profile has no branch; add at least one [[branches]] table with code, name and kana"));
+    }
+    let mut seen = HashSet::new();
+    raw.iter()
+        .map(|branch| {
+            let code = BranchCode::parse(branch.code.get_ref())
+                .ok()
+                .filter(|_| branch.code.get_ref().len() == 3)
+                .ok_or_else(|| source.error(branch.code.span(), "branches.code must be the 3-digit branch number (店番) as a string, e.g. \"101\""))?;
+            if !seen.insert(code) {
+                let reason = format!("branch code {code} appears twice; each [[branches]] needs its own code");
+                return Err(source.error(branch.code.span(), reason));
+            }
+            Ok(Branch {
+                code,
+                name: source.text(&branch.name, "branches.name", 40)?,
+                kana: source.kana(&branch.kana, "branches.kana")?,
+            })
+        })
+        .collect()
+}
+
+fn loan_centers(
+    source: &Source<'_>,
+    raw: &[RawLoanCenter],
+) -> Result<Vec<LoanCenter>, ProfileError> {
+    let mut seen = HashSet::new();
+    raw.iter()
+        .map(|center| {
+            let id = center.id.get_ref();
+            let slug = (1..=40).contains(&id.len())
+                && id.starts_with(|c: char| c.is_ascii_lowercase())
+                && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !slug {
+                let reason = "loan_centers.id must be 1 to 40 lower-case letters, digits or '-', starting with a letter, e.g. \"naha\"";
+                return Err(source.error(center.id.span(), reason));
+            }
+            if !seen.insert(id.as_str()) {
+                let reason = format!("loan centre id \"{id}\" appears twice; each [[loan_centers]] needs its own id");
+                return Err(source.error(center.id.span(), reason));
+            }
+            let slot_minutes = small(source.number(Some(&center.slot_minutes), "loan_centers.slot_minutes", 60, 15..=180)?);
+            let consultants = source.number(Some(&center.consultants_per_slot), "loan_centers.consultants_per_slot", 1, 1..=50)?;
+            let closed_days = center
+                .closed_days
+                .iter()
+                .map(|day| source.date(day, "loan_centers.closed_days"))
+                .collect::<Result<_, _>>()?;
+            Ok(LoanCenter {
+                id: id.clone(),
+                name: source.text(&center.name, "loan_centers.name", 60)?,
+                address: source.text(&center.address, "loan_centers.address", 120)?,
+                slot_minutes,
+                consultants_per_slot: small(consultants),
+                closed_days,
+                hours: weekly_hours(source, &center.hours, slot_minutes)?,
+            })
+        })
+        .collect()
+}
+
+fn weekly_hours(
+    source: &Source<'_>,
+    raw: &Spanned<RawHours>,
+    slot_minutes: u16,
+) -> Result<WeeklyHours, ProfileError> {
+    let h = raw.get_ref();
+    let days = [
+        ("mon", &h.mon),
+        ("tue", &h.tue),
+        ("wed", &h.wed),
+        ("thu", &h.thu),
+        ("fri", &h.fri),
+        ("sat", &h.sat),
+        ("sun", &h.sun),
+    ];
+    let mut week = [None; 7];
+    for (slot, (day, value)) in week.iter_mut().zip(days) {
+        if let Some(value) = value {
+            *slot = day_hours(source, value, day, slot_minutes)?;
+        }
+    }
+    if week.iter().all(Option::is_none) {
+        let reason = "loan_centers.hours has no open day; give at least one day as \"09:00-17:00\"";
+        return Err(source.error(raw.span(), reason));
+    }
+    Ok(WeeklyHours(week))
+}
+
+/// `"closed"` or `"HH:MM-HH:MM"` with the centre open at least one slot long.
+fn day_hours(
+    source: &Source<'_>,
+    value: &Spanned<String>,
+    day: &str,
+    slot_minutes: u16,
+) -> Result<Option<OpeningHours>, ProfileError> {
+    let text = value.get_ref().trim();
+    if text == "closed" {
+        return Ok(None);
+    }
+    let time = |s: &str| -> Option<Time> {
+        let (h, m) = s.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+    };
+    let hours = text.split_once('-').and_then(|(a, b)| {
+        Some(OpeningHours {
+            opens: time(a)?,
+            closes: time(b)?,
+        })
+    });
+    let Some(hours) = hours else {
+        let reason = format!(
+            "loan_centers.hours.{day} must be \"HH:MM-HH:MM\" (24-hour clock, e.g. \"09:00-17:00\") or \"closed\""
+        );
+        return Err(source.error(value.span(), reason));
+    };
+    if hours.closes - hours.opens < time::Duration::minutes(i64::from(slot_minutes)) {
+        let reason = format!(
+            "loan_centers.hours.{day} must close after it opens, at least one slot ({slot_minutes} minutes) later"
+        );
+        return Err(source.error(value.span(), reason));
+    }
+    Ok(Some(hours))
+}
+
+fn support(source: &Source<'_>, raw: &RawSupport) -> Result<Support, ProfileError> {
+    let phone = PhoneNumber::parse(raw.phone.get_ref()).map_err(|_| {
+        source.error(raw.phone.span(), "support.phone must be a Japanese phone number such as \"0120-123-456\" or \"098-123-4567\"")
+    })?;
+    let email = match &raw.email {
+        None => None,
+        Some(value) => Some(EmailAddress::parse(value.get_ref()).map_err(|_| {
+            source.error(value.span(), "support.email must be an e-mail address such as \"support@example.jp\", or be removed")
+        })?),
+    };
+    Ok(Support {
+        phone,
+        hours_ja: source.text(&raw.hours_ja, "support.hours_ja", 200)?,
+        hours_en: source.text(&raw.hours_en, "support.hours_en", 200)?,
+        email,
+    })
+}
+
+fn applications(
+    source: &Source<'_>,
+    raw: &RawApplications,
+) -> Result<ApplicationRules, ProfileError> {
+    let savings_min_age = source.number(
+        raw.savings_min_age.as_ref(),
+        "applications.savings_min_age",
+        18,
+        15..=120,
+    )?;
+    let debit_card_min_age = source.number(
+        raw.debit_card_min_age.as_ref(),
+        "applications.debit_card_min_age",
+        15,
+        15..=120,
+    )?;
+    let max_age = source.number(raw.max_age.as_ref(), "applications.max_age", 120, 18..=150)?;
+    for (key, min, value) in [
+        ("savings_min_age", savings_min_age, &raw.savings_min_age),
+        (
+            "debit_card_min_age",
+            debit_card_min_age,
+            &raw.debit_card_min_age,
+        ),
+    ] {
+        if min > max_age {
+            let span = value
+                .as_ref()
+                .or(raw.max_age.as_ref())
+                .map(Spanned::span)
+                .unwrap_or(0..0);
+            let reason = format!(
+                "applications.{key} ({min}) must not be above applications.max_age ({max_age})"
+            );
+            return Err(source.error(span, reason));
+        }
+    }
+    let until = match &raw.identity_image_method_until {
+        Some(value) => source.date(value, "applications.identity_image_method_until")?,
+        None => date!(2027 - 04 - 01),
+    };
+    Ok(ApplicationRules {
+        savings_min_age: small(savings_min_age),
+        max_age: small(max_age),
+        debit_card_min_age: small(debit_card_min_age),
+        email_code_ttl_minutes: small(source.number(
+            raw.email_code_ttl_minutes.as_ref(),
+            "applications.email_code_ttl_minutes",
+            10,
+            1..=30,
+        )?),
+        email_code_max_tries: small(source.number(
+            raw.email_code_max_tries.as_ref(),
+            "applications.email_code_max_tries",
+            5,
+            1..=10,
+        )?),
+        draft_ttl_hours: small(source.number(
+            raw.draft_ttl_hours.as_ref(),
+            "applications.draft_ttl_hours",
+            24,
+            1..=168,
+        )?),
+        identity_image_method_until: until,
+    })
+}

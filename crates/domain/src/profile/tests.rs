@@ -1,0 +1,395 @@
+use super::*;
+use time::macros::{date, time};
+use time::{Duration, Weekday};
+
+const DEMO: &str = include_str!("../../../../config/demo-bank.toml");
+
+fn demo() -> BankProfile {
+    match BankProfile::from_toml_str("demo-bank.toml", DEMO) {
+        Ok(profile) => profile,
+        Err(e) => panic!("demo profile refused: {e}"),
+    }
+}
+
+/// Replaces the first `from` in the demo profile by `to`, loads it, and checks that the
+/// error points at the line where the replacement was made and mentions `needle`.
+fn refused_at_replacement(from: &str, to: &str, needle: &str) {
+    let position = DEMO
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} not in the demo profile"));
+    let expected_line = DEMO[..position].matches('\n').count() + 1;
+    let text = DEMO.replacen(from, to, 1);
+    match BankProfile::from_toml_str("bank.toml", &text) {
+        Ok(_) => panic!("accepted a profile with {to}"),
+        Err(e) => {
+            assert_eq!(e.line(), expected_line, "{e}");
+            assert!(e.reason().contains(needle), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("bank.toml:{expected_line}:")),
+                "{e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn demo_profile_loads() {
+    let profile = demo();
+    let bank = profile.bank();
+    assert_eq!(
+        (bank.name_ja(), bank.name_en()),
+        ("まどぐち銀行", "Madoguchi Demo Bank")
+    );
+    assert_eq!(bank.name_kana().as_str(), "マドグチギンコウ");
+    assert_eq!(
+        (bank.finance_code(), bank.swift_code()),
+        ("9990", "MDGCJPJTXXX")
+    );
+    assert_eq!(profile.branches().len(), 4);
+    let naha = BranchCode::parse("102").expect("valid code");
+    assert_eq!(profile.branch(&naha).map(|b| b.name()), Some("那覇支店"));
+    assert_eq!(
+        profile.branch(&naha).map(|b| b.kana().to_zengin()),
+        Some("ﾅﾊｼﾃﾝ".to_owned())
+    );
+    assert!(
+        profile
+            .branch(&BranchCode::parse("999").expect("valid code"))
+            .is_none()
+    );
+    assert_eq!(profile.support().phone().digits(), "0120999000");
+    assert!(
+        profile
+            .products()
+            .offers(crate::product::Product::DebitCard)
+    );
+    assert_eq!(profile.retention().completed_days(), 2557);
+}
+
+#[test]
+fn demo_loan_centres_have_weekday_and_weekend_hours() {
+    let profile = demo();
+    assert_eq!(profile.loan_centers().len(), 2);
+    let naha = profile.loan_center("naha").expect("naha centre");
+    assert_eq!(
+        naha.hours().on(Weekday::Monday),
+        Some(OpeningHours {
+            opens: time!(09:00),
+            closes: time!(17:00)
+        })
+    );
+    assert_eq!(naha.hours().on(Weekday::Saturday), None);
+    assert_eq!(naha.closed_days().first(), Some(&date!(2026 - 08 - 14)));
+    assert_eq!(naha.slot_length(), Duration::hours(1));
+    let weekend = profile
+        .loan_center("chatan-weekend")
+        .expect("weekend centre");
+    assert_eq!(weekend.hours().on(Weekday::Wednesday), None);
+    assert!(weekend.hours().on(Weekday::Sunday).is_some());
+    assert_eq!(weekend.consultants_per_slot(), 2);
+}
+
+#[test]
+fn minimal_profile_gets_the_defaults() {
+    let text = r#"
+[bank]
+name_ja = "テスト銀行"
+name_en = "Test Bank"
+name_kana = "テストギンコウ"
+finance_code = "9991"
+swift_code = "TESTJPJT"
+
+[[branches]]
+code = "001"
+name = "本店"
+kana = "ホンテン"
+
+[support]
+phone = "098-123-4567"
+hours_ja = "平日"
+hours_en = "Weekdays"
+
+[products]
+savings_account = true
+internet_banking = false
+debit_card = false
+"#;
+    let profile = BankProfile::from_toml_str("min.toml", text).expect("minimal profile");
+    let rules = profile.applications();
+    assert_eq!(
+        (
+            rules.savings_min_age(),
+            rules.max_age(),
+            rules.debit_card_min_age()
+        ),
+        (18, 120, 15)
+    );
+    assert_eq!(
+        (
+            rules.email_code_ttl_minutes(),
+            rules.email_code_max_tries(),
+            rules.draft_ttl_hours()
+        ),
+        (10, 5, 24)
+    );
+    assert_eq!(rules.email_code_ttl(), Duration::minutes(10));
+    assert_eq!(rules.draft_ttl(), Duration::hours(24));
+    assert!(rules.identity_image_method_offered(date!(2027 - 03 - 31)));
+    assert!(!rules.identity_image_method_offered(date!(2027 - 04 - 01)));
+    let window = profile.reservations();
+    assert_eq!(
+        (window.earliest_days_ahead(), window.latest_days_ahead()),
+        (2, 60)
+    );
+    assert_eq!(
+        (
+            profile.retention().completed_days(),
+            profile.retention().rejected_days()
+        ),
+        (2557, 180)
+    );
+    assert!(profile.loan_centers().is_empty());
+    assert!(profile.support().email().is_none());
+    assert!(
+        !profile
+            .products()
+            .offers(crate::product::Product::InternetBanking)
+    );
+}
+
+#[test]
+fn bad_bank_codes_are_refused_at_their_line() {
+    refused_at_replacement(
+        r#"finance_code = "9990""#,
+        r#"finance_code = "99a0""#,
+        "finance_code",
+    );
+    refused_at_replacement(
+        r#"finance_code = "9990""#,
+        r#"finance_code = "99900""#,
+        "finance_code",
+    );
+    refused_at_replacement(
+        r#"swift_code = "MDGCJPJTXXX""#,
+        r#"swift_code = "MDGCJPJ""#,
+        "swift_code",
+    );
+    refused_at_replacement(
+        r#"swift_code = "MDGCJPJTXXX""#,
+        r#"swift_code = "mdgcjpjt""#,
+        "swift_code",
+    );
+    refused_at_replacement(
+        r#"swift_code = "MDGCJPJTXXX""#,
+        r#"swift_code = "MDG1JPJT""#,
+        "swift_code",
+    );
+    refused_at_replacement(
+        r#"swift_code = "MDGCJPJTXXX""#,
+        r#"swift_code = "MDGCJPJTXX""#,
+        "swift_code",
+    );
+    refused_at_replacement(
+        r#"name_kana = "マドグチギンコウ""#,
+        r#"name_kana = "まどぐちぎんこう""#,
+        "katakana",
+    );
+    refused_at_replacement(
+        r#"name_ja = "まどぐち銀行""#,
+        r#"name_ja = "まど\tぐち銀行""#,
+        "control",
+    );
+    refused_at_replacement(
+        r#"name_en = "Madoguchi Demo Bank""#,
+        r#"name_en = " ""#,
+        "must not be empty",
+    );
+}
+
+#[test]
+fn unknown_keys_and_tables_are_refused_at_the_key() {
+    refused_at_replacement(
+        "name_en = ",
+        "colour = \"blue\"\nname_en = ",
+        "unknown field",
+    );
+    refused_at_replacement("[support]", "[suport]", "unknown field");
+    refused_at_replacement("slot_minutes = 90", "slot_minute = 90", "unknown field");
+    refused_at_replacement(
+        r#"sat = "10:00-17:00""#,
+        r#"saturday = "10:00-17:00""#,
+        "unknown field",
+    );
+}
+
+#[test]
+fn branches_are_checked() {
+    refused_at_replacement(r#"code = "102""#, r#"code = "101""#, "appears twice");
+    refused_at_replacement(r#"code = "102""#, r#"code = "1020""#, "3-digit");
+    refused_at_replacement(r#"code = "102""#, r#"code = "１０２""#, "3-digit");
+    refused_at_replacement(r#"kana = "ナハシテン""#, r#"kana = "那覇""#, "katakana");
+}
+
+#[test]
+fn loan_centres_are_checked() {
+    refused_at_replacement(
+        r#"id = "chatan-weekend""#,
+        r#"id = "naha""#,
+        "appears twice",
+    );
+    refused_at_replacement(r#"id = "chatan-weekend""#, r#"id = "Chatan""#, "lower-case");
+    refused_at_replacement(
+        "slot_minutes = 90",
+        "slot_minutes = 10",
+        "between 15 and 180",
+    );
+    refused_at_replacement(
+        "consultants_per_slot = 2",
+        "consultants_per_slot = 0",
+        "between 1 and 50",
+    );
+    refused_at_replacement(
+        r#"sat = "10:00-17:00""#,
+        r#"sat = "9:00-17:00""#,
+        "HH:MM-HH:MM",
+    );
+    refused_at_replacement(
+        r#"sat = "10:00-17:00""#,
+        r#"sat = "10:00-25:00""#,
+        "HH:MM-HH:MM",
+    );
+    refused_at_replacement(
+        r#"sat = "10:00-17:00""#,
+        r#"sat = "17:00-10:00""#,
+        "close after it opens",
+    );
+    refused_at_replacement(
+        r#"sat = "10:00-17:00""#,
+        r#"sat = "10:00-11:00""#,
+        "at least one slot",
+    );
+    refused_at_replacement(
+        "closed_days = [2026-08-14",
+        r#"closed_days = ["2026-08-14""#,
+        "",
+    );
+    refused_at_replacement(
+        "closed_days = [2026-08-14",
+        "closed_days = [2026-08-14T10:00:00",
+        "plain date",
+    );
+}
+
+#[test]
+fn a_centre_without_open_days_is_refused() {
+    let text = DEMO.replace(
+        "mon = \"09:00-17:00\"\ntue = \"09:00-17:00\"\nwed = \"09:00-17:00\"\nthu = \"09:00-17:00\"\nfri = \"09:00-17:00\"\n",
+        "mon = \"closed\"\n",
+    );
+    let error = BankProfile::from_toml_str("bank.toml", &text).expect_err("refused");
+    assert!(error.reason().contains("no open day"), "{error}");
+    let hours_line = text
+        .lines()
+        .position(|l| l == "mon = \"closed\"")
+        .map(|i| i + 1)
+        .expect("line");
+    assert!(
+        (hours_line - 1..=hours_line).contains(&error.line()),
+        "{error}"
+    );
+}
+
+#[test]
+fn support_and_limits_are_checked() {
+    refused_at_replacement(
+        r#"phone = "0120-999-000""#,
+        r#"phone = "0120-999-0000""#,
+        "support.phone",
+    );
+    refused_at_replacement(
+        r#"email = "support@madoguchi-demo.example""#,
+        r#"email = "support""#,
+        "support.email",
+    );
+    refused_at_replacement(
+        "email_code_ttl_minutes = 10",
+        "email_code_ttl_minutes = 60",
+        "between 1 and 30",
+    );
+    refused_at_replacement(
+        "email_code_max_tries = 5",
+        "email_code_max_tries = 0",
+        "between 1 and 10",
+    );
+    refused_at_replacement(
+        "draft_ttl_hours = 24",
+        "draft_ttl_hours = 200",
+        "between 1 and 168",
+    );
+    refused_at_replacement(
+        "savings_min_age = 18",
+        "savings_min_age = 14",
+        "between 15 and 120",
+    );
+    refused_at_replacement("max_age = 120", "max_age = 17", "between 18 and 150");
+    refused_at_replacement(
+        "latest_days_ahead = 60",
+        "latest_days_ahead = 1",
+        "must not be before",
+    );
+    refused_at_replacement(
+        "completed_days = 2557",
+        "completed_days = 0",
+        "between 1 and 36500",
+    );
+    refused_at_replacement(
+        "identity_image_method_until = 2027-04-01",
+        "identity_image_method_until = 2027-04-01T00:00:00Z",
+        "plain date",
+    );
+    refused_at_replacement("debit_card = true", "debit_card = \"yes\"", "");
+}
+
+#[test]
+fn toml_syntax_errors_report_their_line() {
+    refused_at_replacement(r#"name = "那覇支店""#, r#"name = "那覇支店"#, "");
+    refused_at_replacement("[products]", "[products", "");
+}
+
+#[test]
+fn missing_sections_are_named() {
+    let text = DEMO.replace(
+        "[products]\nsavings_account = true\ninternet_banking = true\ndebit_card = true\n",
+        "",
+    );
+    let error = BankProfile::from_toml_str("bank.toml", &text).expect_err("refused");
+    assert!(
+        error.reason().contains("missing field `products`"),
+        "{error}"
+    );
+    let (head, _) = DEMO.split_once("[[branches]]").expect("branches");
+    let (_, tail) = DEMO.split_once("# Loan centres").expect("loan centres");
+    let no_branches = format!("{head}# Loan centres{tail}");
+    let error = BankProfile::from_toml_str("bank.toml", &no_branches).expect_err("refused");
+    assert!(error.reason().contains("no branch"), "{error}");
+}
+
+#[test]
+fn minimum_ages_must_not_exceed_the_maximum() {
+    let text = DEMO
+        .replace("savings_min_age = 18", "savings_min_age = 30")
+        .replace("max_age = 120", "max_age = 25");
+    let error = BankProfile::from_toml_str("bank.toml", &text).expect_err("refused");
+    let line = text
+        .lines()
+        .position(|l| l == "savings_min_age = 30")
+        .map(|i| i + 1);
+    assert_eq!(Some(error.line()), line, "{error}");
+    assert!(
+        error
+            .reason()
+            .contains("must not be above applications.max_age (25)"),
+        "{error}"
+    );
+}

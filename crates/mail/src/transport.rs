@@ -1,0 +1,92 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use madoguchi_domain::OutgoingMail;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The message can never be sent as it is (a malformed address): retrying will not help.
+    #[error("message refused: {0}")]
+    Permanent(String),
+    /// The transport failed this time; try again later.
+    #[error("delivery failed: {0}")]
+    Temporary(String),
+    #[error("invalid SMTP URL (expected smtp://HOST:PORT?tls=required or smtps://HOST): {0}")]
+    SmtpUrl(String),
+}
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Transport {
+    /// Writes each message as `<id>.eml` into a folder (the embedded default).
+    Folder(PathBuf),
+    /// Hands messages to an SMTP server.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Folder(dir) => write!(f, "Folder({})", dir.display()),
+            Transport::Smtp(_) => write!(f, "Smtp"),
+        }
+    }
+}
+
+impl Transport {
+    /// An SMTP transport from a URL such as `smtp://user:pass@mail.example.jp:587?tls=required`.
+    pub fn smtp(url: &str) -> Result<Transport, MailError> {
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map(|builder| Transport::Smtp(builder.build()))
+            .map_err(|e| MailError::SmtpUrl(e.to_string()))
+    }
+
+    /// Builds the message and sends it.
+    pub async fn send(
+        &self,
+        id: &str,
+        from: &Mailbox,
+        mail: &OutgoingMail,
+    ) -> Result<(), MailError> {
+        let message = build(from, mail)?;
+        match self {
+            Transport::Folder(dir) => write_eml(dir, id, &message.formatted()),
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| MailError::Temporary(e.to_string())),
+        }
+    }
+}
+
+fn build(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
+    let to: Mailbox = mail
+        .to
+        .parse()
+        .map_err(|_| MailError::Permanent("recipient address does not parse".to_owned()))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .date_now()
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())
+        .map_err(|e| MailError::Permanent(e.to_string()))
+}
+
+/// Writes atomically: a reader of the folder never sees half a message.
+fn write_eml(dir: &Path, id: &str, bytes: &[u8]) -> Result<(), MailError> {
+    let temporary =
+        |e: std::io::Error| MailError::Temporary(format!("outbox folder {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(temporary)?;
+    let partial = dir.join(format!(".{id}.eml.partial"));
+    let mut file = std::fs::File::create(&partial).map_err(temporary)?;
+    file.write_all(bytes).map_err(temporary)?;
+    file.sync_all().map_err(temporary)?;
+    std::fs::rename(&partial, dir.join(format!("{id}.eml"))).map_err(temporary)?;
+    Ok(())
+}

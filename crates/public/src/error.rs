@@ -1,0 +1,146 @@
+//! Errors of the public site, each answered with a page in Japanese that says what to do.
+//! Internal details are logged (never with personal data) and never shown.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::{Layout, PublicState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublicError {
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("unsupported content type")]
+    UnsupportedMediaType,
+    #[error("request body too large or unreadable")]
+    BodyTooLarge,
+    #[error("the application session has expired")]
+    SessionExpired,
+    #[error("product not offered")]
+    ProductClosed,
+    #[error("storage: {0}")]
+    Store(#[from] madoguchi_store::StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Arc<Layout>,
+    title: &'static str,
+    message: &'static str,
+    restart: bool,
+}
+
+/// What an error response carries until [`render_error_pages`] turns it into a page.
+#[derive(Debug, Clone, Copy)]
+struct ErrorText {
+    title: &'static str,
+    message: &'static str,
+    restart: bool,
+}
+
+impl PublicError {
+    fn text(&self) -> (StatusCode, ErrorText) {
+        let (status, title, message, restart) = match self {
+            PublicError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "ページの有効期限が切れました",
+                "安全のため、このフォームは送信できませんでした。お手数ですが、お申込みの最初のページから、もう一度操作してください。",
+                true,
+            ),
+            PublicError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "送信形式が正しくありません",
+                "このページへはフォームから送信してください。",
+                true,
+            ),
+            PublicError::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "送信内容が大きすぎます",
+                "入力内容が長すぎるため受け付けられませんでした。各項目を短くして、もう一度送信してください。",
+                true,
+            ),
+            PublicError::SessionExpired => (
+                StatusCode::GONE,
+                "お申込みの有効期限が切れました",
+                "入力途中のお申込みが見つからないか、有効期限が切れました。お手数ですが、最初からお申込みください。",
+                true,
+            ),
+            PublicError::ProductClosed => (
+                StatusCode::NOT_FOUND,
+                "現在お申込みを受け付けていません",
+                "この商品のお申込みは現在受け付けておりません。",
+                false,
+            ),
+            PublicError::Store(_) | PublicError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ただいま処理できません",
+                "システムで問題が発生しました。入力内容は保存されていません。しばらくしてから、もう一度お試しください。",
+                true,
+            ),
+        };
+        (
+            status,
+            ErrorText {
+                title,
+                message,
+                restart,
+            },
+        )
+    }
+}
+
+impl IntoResponse for PublicError {
+    fn into_response(self) -> Response {
+        match &self {
+            PublicError::Store(_) | PublicError::Internal(_) => {
+                tracing::error!(error = %self, "public request failed");
+            }
+            _ => tracing::info!(error = %self, "public request refused"),
+        }
+        let (status, text) = self.text();
+        let mut response = status.into_response();
+        response.extensions_mut().insert(text);
+        response
+    }
+}
+
+/// The answer for an unknown address.
+pub async fn not_found() -> Response {
+    let text = ErrorText {
+        title: "ページが見つかりません",
+        message: "お探しのページは見つかりませんでした。アドレスをご確認ください。",
+        restart: false,
+    };
+    let mut response = StatusCode::NOT_FOUND.into_response();
+    response.extensions_mut().insert(text);
+    response
+}
+
+/// Renders error responses as pages with the bank's layout (errors are raised where the
+/// layout is not at hand).
+pub async fn render_error_pages(
+    State(state): State<PublicState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let Some(text) = response.extensions().get::<ErrorText>().copied() else {
+        return response;
+    };
+    let page = ErrorPage {
+        layout: state.layout.clone(),
+        title: text.title,
+        message: text.message,
+        restart: text.restart,
+    };
+    (response.status(), page).into_response()
+}

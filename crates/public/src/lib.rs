@@ -1,0 +1,88 @@
+//! The public site (SPEC §4): what applicants reach from the internet.
+//!
+//! Invariants:
+//! - this crate cannot read back what it stores. It depends on `madoguchi-seal` (seal and
+//!   encrypt only) and never on `madoguchi-keyring`, so no key that opens a PIN, a personal
+//!   field or an outbox message is reachable from here — the compiler enforces it;
+//! - no handler selects a stored application's personal fields; a draft is readable only with
+//!   the key in the applicant's own cookie;
+//! - it shares no handler and no route with the back office (`madoguchi-office`);
+//! - every form is checked for its CSRF token before anything else; every page carries the
+//!   strict security headers of `madoguchi-http`.
+
+mod apply;
+mod clock;
+mod draft;
+mod error;
+mod form;
+mod mail;
+mod messages;
+mod savings;
+mod session;
+mod state;
+mod view;
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
+
+pub use error::PublicError;
+pub use messages::Catalog;
+pub use state::{Layout, PublicState};
+
+const STYLESHEET: &str = include_str!("../static/style.css");
+
+/// The public site's router.
+pub fn router(state: PublicState) -> Router {
+    let (body_limit, timeout) = request_limits(MAX_FORM_BODY_BYTES);
+    Router::new()
+        .route("/", get(index))
+        .route("/static/style.css", get(stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/apply/savings-account", savings::routes())
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::ensure_session,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::render_error_pages,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .layer(body_limit)
+        .layer(timeout)
+        .with_state(state)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    layout: Arc<Layout>,
+    savings_open: bool,
+}
+
+async fn index(State(state): State<PublicState>) -> impl IntoResponse {
+    IndexPage {
+        layout: state.layout.clone(),
+        savings_open: state.profile.products().savings_account(),
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}

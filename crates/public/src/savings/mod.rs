@@ -1,0 +1,95 @@
+//! The ordinary savings account application (普通預金口座開設): e-mail check, three form
+//! steps, confirmation, submission.
+
+mod pages;
+mod steps;
+mod submit;
+
+use axum::Router;
+use axum::extract::{Extension, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use madoguchi_domain::Product;
+
+use crate::apply::{Flow, email_check};
+use crate::draft;
+use crate::error::PublicError;
+use crate::form::FormData;
+use crate::session::BrowserSession;
+use crate::state::PublicState;
+use crate::view::FormView;
+
+pub static FLOW: Flow = Flow {
+    product: Product::SavingsAccount,
+    slug: "savings-account",
+    title: "普通預金口座開設",
+    first_step: "personal",
+    total_steps: 6,
+};
+
+pub fn routes() -> Router<PublicState> {
+    Router::new()
+        .route("/", get(start))
+        .route("/email", post(send_code))
+        .route("/verify", get(verify_page).post(check_code))
+        .route("/restart", post(restart))
+        .route("/{step}", get(steps::show).post(steps::accept))
+        .route("/confirm", get(submit::confirm))
+        .route("/submit", post(submit::submit))
+}
+
+/// Where the applicant lands: the next unfinished step of their draft, the code page of a
+/// running e-mail check, or the e-mail page.
+async fn start(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+) -> Result<Response, PublicError> {
+    if !state.profile.products().savings_account() {
+        return Err(PublicError::ProductClosed);
+    }
+    if let Some(draft) = draft::load(&state, &session, FLOW.product.as_str()).await? {
+        let next = steps::first_unfinished(&draft.body).unwrap_or("confirm");
+        return Ok(Redirect::to(&FLOW.path(next)).into_response());
+    }
+    let now = time::OffsetDateTime::now_utc();
+    if state.store.email_check(&session.id(), now).await?.is_some() {
+        return Ok(Redirect::to(&FLOW.path("verify")).into_response());
+    }
+    Ok(email_check::email_page(
+        &state,
+        &session,
+        &FLOW,
+        FormView::default(),
+    ))
+}
+
+async fn send_code(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+    form: FormData,
+) -> Result<Response, PublicError> {
+    email_check::send_code(&state, &session, &FLOW, form).await
+}
+
+async fn verify_page(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+) -> Result<Response, PublicError> {
+    email_check::verify_page(&state, &session, &FLOW, FormView::default()).await
+}
+
+async fn check_code(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+    form: FormData,
+) -> Result<Response, PublicError> {
+    email_check::check_code(&state, &session, &FLOW, form).await
+}
+
+async fn restart(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+    form: FormData,
+) -> Result<Response, PublicError> {
+    email_check::restart(&state, &session, &FLOW, form).await
+}

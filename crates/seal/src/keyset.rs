@@ -1,0 +1,105 @@
+//! The public process's entire key material, loaded from the server's keys folder.
+
+use std::path::Path;
+
+use crate::blind::BlindIndexKey;
+use crate::csrf::CsrfKey;
+use crate::envelope::EnvelopeWriter;
+use crate::keyfile::{
+    BLIND_INDEX_KEY, CORE_BANKING_PUB, CSRF_KEY, KeyFileError, KeyRole, MAIL_PUB, OFFICE_PUB,
+};
+use crate::mail::MailSealer;
+use crate::public_key::PublicKey;
+use crate::secret::SecretSealer;
+
+/// Public keys (core-banking, office, mail) and the two HMAC keys (blind index, CSRF).
+///
+/// Holds no private key: with it one can seal and encrypt, never read back.
+/// Fields are public so a caller can move the keys into its own state.
+#[derive(Debug)]
+pub struct PublicKeySet {
+    /// `core-banking.pub`: secrets are sealed to it.
+    pub core_banking: PublicKey,
+    /// `office.pub`: record data keys are wrapped to it.
+    pub office: PublicKey,
+    /// `mail.pub`: outbox messages are sealed to it.
+    pub mail: PublicKey,
+    /// `blind-index.key`.
+    pub blind_index: BlindIndexKey,
+    /// `csrf.key`.
+    pub csrf: CsrfKey,
+}
+
+impl PublicKeySet {
+    /// Loads `core-banking.pub`, `office.pub`, `mail.pub`, `blind-index.key` and `csrf.key` from
+    /// `keys_dir`. Errors name the missing or broken file and the fix.
+    pub fn load(keys_dir: &Path) -> Result<Self, KeyFileError> {
+        Ok(PublicKeySet {
+            core_banking: PublicKey::load_expecting(
+                &keys_dir.join(CORE_BANKING_PUB),
+                KeyRole::CoreBanking,
+            )?,
+            office: PublicKey::load_expecting(&keys_dir.join(OFFICE_PUB), KeyRole::Office)?,
+            mail: PublicKey::load_expecting(&keys_dir.join(MAIL_PUB), KeyRole::Mail)?,
+            blind_index: BlindIndexKey::load(&keys_dir.join(BLIND_INDEX_KEY))?,
+            csrf: CsrfKey::load(&keys_dir.join(CSRF_KEY))?,
+        })
+    }
+
+    /// Assembles a set from keys already in memory.
+    pub fn new(
+        core_banking: PublicKey,
+        office: PublicKey,
+        mail: PublicKey,
+        blind_index: BlindIndexKey,
+        csrf: CsrfKey,
+    ) -> Self {
+        PublicKeySet {
+            core_banking,
+            office,
+            mail,
+            blind_index,
+            csrf,
+        }
+    }
+
+    /// The core-banking public key.
+    pub fn core_banking(&self) -> &PublicKey {
+        &self.core_banking
+    }
+
+    /// The back-office public key.
+    pub fn office(&self) -> &PublicKey {
+        &self.office
+    }
+
+    /// The mail worker's public key.
+    pub fn mail(&self) -> &PublicKey {
+        &self.mail
+    }
+
+    /// The blind-index key.
+    pub fn blind_index(&self) -> &BlindIndexKey {
+        &self.blind_index
+    }
+
+    /// The CSRF key.
+    pub fn csrf(&self) -> &CsrfKey {
+        &self.csrf
+    }
+
+    /// A sealer of secrets to the core-banking key.
+    pub fn secret_sealer(&self) -> SecretSealer {
+        SecretSealer::new(self.core_banking.clone())
+    }
+
+    /// A writer of records for the back office.
+    pub fn envelope_writer(&self) -> EnvelopeWriter {
+        EnvelopeWriter::new(self.office.clone())
+    }
+
+    /// A sealer of outbox messages to the mail worker.
+    pub fn mail_sealer(&self) -> MailSealer {
+        MailSealer::new(self.mail.clone())
+    }
+}

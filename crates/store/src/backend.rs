@@ -1,0 +1,129 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::StoreError;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) inner: Inner,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Inner {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` once per backend, with `$db` naming the sqlx database type and `$pool` the pool.
+///
+/// This is how one literal SQL text serves both SQLite and PostgreSQL.
+macro_rules! with_db {
+    ($store:expr, $db:ident, $pool:ident => $body:expr) => {
+        match &$store.inner {
+            $crate::backend::Inner::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            $crate::backend::Inner::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_db;
+
+/// Like [`with_db!`], inside a write transaction bound to `$tx` that `$body` must commit.
+///
+/// SQLite needs `BEGIN IMMEDIATE` so that concurrent writers wait on the busy timeout
+/// instead of failing when they upgrade a read lock.
+macro_rules! with_write_tx {
+    ($store:expr, $db:ident, $tx:ident => $body:expr) => {
+        match &$store.inner {
+            $crate::backend::Inner::Sqlite(pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::backend::Inner::Postgres(pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_write_tx;
+
+impl Store {
+    /// Connects to `url`: `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                inner: Inner::Postgres(pool),
+            })
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: an acknowledged submission survives power loss, not only a crash.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                inner: Inner::Sqlite(pool),
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Applies the migrations of this backend's dialect.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.inner {
+            Inner::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Inner::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection (SQLite checkpoints its write-ahead log).
+    pub async fn close(&self) {
+        with_db!(self, _Db, pool => pool.close().await)
+    }
+}

@@ -1,0 +1,25 @@
+/// What can go wrong in storage. Messages never contain stored values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "unsupported database URL (expected sqlite://PATH or postgres://…); check --database-url"
+    )]
+    UnsupportedUrl,
+    /// The draft a submission was made from no longer exists (already submitted or expired).
+    #[error("the draft no longer exists (already submitted or expired)")]
+    DraftGone,
+}
+
+impl StoreError {
+    /// Whether a unique constraint refused the write (e.g. a receipt number already taken).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Storage for madoguchi: the only crate that writes SQL.
+//!
+//! One [`Store`] API over two backends: SQLite (the embedded default, a file in the data
+//! folder) and PostgreSQL (production, selected by a `postgres://` URL). Every query is a
+//! string literal written once with `$1..$N` placeholders (SQLite accepts them too) and
+//! expanded for both backends by [`backend::with_db!`]; migrations are kept per dialect in
+//! `migrations/sqlite` and `migrations/postgres`.
+//!
+//! Invariants:
+//! - every SQL string is a literal; no value is ever formatted into SQL;
+//! - the store holds ciphertext it cannot read: it knows no key and depends only on the byte
+//!   formats of `madoguchi-seal`;
+//! - a public-site operation that changes several rows does it in one transaction, including
+//!   the outbox message that announces it (transactional outbox).
+
+mod backend;
+mod clock;
+mod draft;
+mod email_check;
+mod error;
+mod outbox;
+mod submission;
+
+pub use backend::{Backend, Store};
+pub use clock::db_time;
+pub use draft::DraftRow;
+pub use email_check::{CodeAttempt, EmailCheckRow};
+pub use error::StoreError;
+pub use outbox::{OutboxMessage, OutboxRow};
+pub use submission::{NewApplication, SealedSecretRow};

@@ -1,0 +1,125 @@
+//! The transactional outbox: e-mails written in the same transaction as what they announce,
+//! delivered by a worker, deleted once delivered.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::backend::{with_db, with_write_tx};
+use crate::{Store, StoreError, db_time};
+
+/// A message to queue: sealed to the mail worker's key.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A queued message claimed by a worker.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    pub attempts: i64,
+    pub created_at: OffsetDateTime,
+}
+
+/// Inserts an outbox row with `$conn` (a pool or a transaction) of database `$db`.
+macro_rules! insert_outbox {
+    ($db:ident, $conn:expr, $row:expr) => {{
+        let row: &$crate::OutboxRow = $row;
+        let at = $crate::db_time(row.created_at);
+        sqlx::query::<$db>(
+            "INSERT INTO outbox (id, key_id, sealed, attempts, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, 0, $4, $5)",
+        )
+        .bind(row.id)
+        .bind(&row.key_id)
+        .bind(&row.sealed)
+        .bind(at)
+        .bind(at)
+        .execute($conn)
+        .await
+    }};
+}
+pub(crate) use insert_outbox;
+
+impl Store {
+    /// Queues a message on its own (when nothing else changes with it).
+    pub async fn enqueue(&self, row: &OutboxRow) -> Result<(), StoreError> {
+        with_db!(self, Db, pool => {
+            insert_outbox!(Db, pool, row)?;
+            Ok(())
+        })
+    }
+
+    /// Claims up to `limit` due messages for `lease`; a claimed message is invisible to other
+    /// workers until the lease ends, so a crashed worker's messages are retried, not lost.
+    pub async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let now = db_time(now);
+        let until = db_time(now + lease);
+        with_write_tx!(self, Db, tx => {
+            let claimed = sqlx::query_as::<Db, OutboxMessage>(
+                "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE next_attempt_at <= $2 \
+                   AND (locked_until IS NULL OR locked_until <= $2) \
+                   ORDER BY next_attempt_at LIMIT $3) \
+                 RETURNING id, key_id, sealed, attempts, created_at",
+            )
+            .bind(until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(claimed)
+        })
+    }
+
+    /// Removes a delivered message.
+    pub async fn delivered(&self, id: Uuid) -> Result<(), StoreError> {
+        self.delivered_all(&[id]).await
+    }
+
+    /// Removes delivered messages, in one transaction (one commit for a whole batch).
+    pub async fn delivered_all(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        with_write_tx!(self, Db, tx => {
+            for id in ids {
+                sqlx::query::<Db>("DELETE FROM outbox WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Schedules another attempt for a message whose delivery failed.
+    pub async fn retry_later(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
+        with_db!(self, Db, pool => {
+            sqlx::query::<Db>(
+                "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL WHERE id = $2",
+            )
+            .bind(db_time(at))
+            .bind(id)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// How many messages wait for delivery.
+    pub async fn outbox_len(&self) -> Result<i64, StoreError> {
+        with_db!(self, Db, pool => {
+            Ok(sqlx::query_scalar::<Db, i64>("SELECT COUNT(*) FROM outbox").fetch_one(pool).await?)
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! Submitting an application: one transaction that stores the record, its encrypted personal
+//! fields, its wrapped data key, its sealed secrets and the confirmation e-mail, and consumes
+//! the draft it came from.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::backend::{with_db, with_write_tx};
+use crate::outbox::insert_outbox;
+use crate::{OutboxRow, Store, StoreError, db_time};
+
+/// A sealed secret ready to store (bytes in the `madoguchi-seal` format).
+#[derive(Debug, Clone)]
+pub struct SealedSecretRow {
+    pub kind: String,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+}
+
+/// Everything a submission stores. Only ciphertext and operational values.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub id: Uuid,
+    pub receipt_number: String,
+    pub product: String,
+    pub branch_code: String,
+    pub email_index: Vec<u8>,
+    pub personal_fields: Vec<u8>,
+    pub data_key_id: String,
+    pub wrapped_data_key: Vec<u8>,
+    pub secrets: Vec<SealedSecretRow>,
+    pub submitted_at: OffsetDateTime,
+}
+
+impl Store {
+    /// Stores `application` and queues `confirmation`, consuming the draft of `session_id`.
+    ///
+    /// Fails with [`StoreError::DraftGone`] (and changes nothing) when the draft was already
+    /// submitted or has expired: a double submit cannot create two applications.
+    pub async fn submit_application(
+        &self,
+        session_id: &[u8],
+        application: &NewApplication,
+        confirmation: &OutboxRow,
+    ) -> Result<(), StoreError> {
+        let at = db_time(application.submitted_at);
+        with_write_tx!(self, Db, tx => {
+            let consumed = sqlx::query::<Db>(
+                "DELETE FROM drafts WHERE session_id = $1 AND application_id = $2 AND expires_at > $3",
+            )
+            .bind(session_id)
+            .bind(application.id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if consumed == 0 {
+                return Err(StoreError::DraftGone);
+            }
+            sqlx::query::<Db>(
+                "INSERT INTO applications (id, receipt_number, product, status, branch_code, \
+                 email_index, submitted_at, updated_at) \
+                 VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $6)",
+            )
+            .bind(application.id)
+            .bind(&application.receipt_number)
+            .bind(&application.product)
+            .bind(&application.branch_code)
+            .bind(&application.email_index)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query::<Db>(
+                "INSERT INTO data_keys (record_id, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(application.id)
+            .bind(&application.data_key_id)
+            .bind(&application.wrapped_data_key)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query::<Db>(
+                "INSERT INTO application_personal (application_id, fields) VALUES ($1, $2)",
+            )
+            .bind(application.id)
+            .bind(&application.personal_fields)
+            .execute(&mut *tx)
+            .await?;
+            for secret in &application.secrets {
+                sqlx::query::<Db>(
+                    "INSERT INTO application_secrets (application_id, kind, key_id, sealed) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(application.id)
+                .bind(&secret.kind)
+                .bind(&secret.key_id)
+                .bind(&secret.sealed)
+                .execute(&mut *tx)
+                .await?;
+            }
+            insert_outbox!(Db, &mut *tx, confirmation)?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Whether a receipt number is already taken (receipt numbers are random; a collision is
+    /// retried by the caller with a new number).
+    pub async fn receipt_number_taken(&self, receipt_number: &str) -> Result<bool, StoreError> {
+        with_db!(self, Db, pool => {
+            let n = sqlx::query_scalar::<Db, i64>(
+                "SELECT COUNT(*) FROM applications WHERE receipt_number = $1",
+            )
+            .bind(receipt_number)
+            .fetch_one(pool)
+            .await?;
+            Ok(n > 0)
+        })
+    }
+
+    /// The sealed secrets of an application, as stored (for the core-banking hand-off and for
+    /// tests that prove only the core key opens them).
+    pub async fn sealed_secrets(
+        &self,
+        application_id: Uuid,
+    ) -> Result<Vec<SealedSecretRow>, StoreError> {
+        with_db!(self, Db, pool => {
+            let rows = sqlx::query_as::<Db, (String, String, Vec<u8>)>(
+                "SELECT kind, key_id, sealed FROM application_secrets WHERE application_id = $1 ORDER BY kind",
+            )
+            .bind(application_id)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(kind, key_id, sealed)| SealedSecretRow { kind, key_id, sealed })
+                .collect())
+        })
+    }
+
+    /// The id of the application with this receipt number, if any.
+    pub async fn application_id_by_receipt(
+        &self,
+        receipt_number: &str,
+    ) -> Result<Option<Uuid>, StoreError> {
+        with_db!(self, Db, pool => {
+            Ok(sqlx::query_scalar::<Db, Uuid>("SELECT id FROM applications WHERE receipt_number = $1")
+                .bind(receipt_number)
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! The same storage tests on SQLite and on PostgreSQL.
+
+use madoguchi_store::{
+    CodeAttempt, DraftRow, EmailCheckRow, NewApplication, OutboxRow, SealedSecretRow, Store,
+    StoreError,
+};
+use sqlx::Connection;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+struct TestDb {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Closes the store and drops a PostgreSQL test database.
+    async fn finish(self) {
+        self.store.close().await;
+        let Some((base, name)) = self.pg else { return };
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&format!("{base}/postgres")).await {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&mut admin)
+                .await;
+        }
+    }
+}
+
+async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    TestDb {
+        store,
+        _dir: Some(dir),
+        pg: None,
+    }
+}
+
+async fn postgres() -> Option<TestDb> {
+    let base = std::env::var("MADOGUCHI_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let mut admin = match sqlx::PgConnection::connect(&format!("{base}/postgres")).await {
+        Ok(conn) => conn,
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("PostgreSQL required when CI=true: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: PostgreSQL unreachable: {e}");
+            return None;
+        }
+    };
+    let name = format!("mdg_store_{}", Uuid::new_v4().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create db");
+    let store = Store::connect(&format!("{base}/{name}"))
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    Some(TestDb {
+        store,
+        _dir: None,
+        pg: Some((base, name)),
+    })
+}
+
+fn outbox_row() -> OutboxRow {
+    OutboxRow {
+        id: Uuid::now_v7(),
+        key_id: "k1".to_owned(),
+        sealed: vec![1, 2, 3],
+        created_at: OffsetDateTime::now_utc(),
+    }
+}
+
+fn email_check(session: &[u8], tries: i64) -> EmailCheckRow {
+    let now = OffsetDateTime::now_utc();
+    EmailCheckRow {
+        session_id: session.to_vec(),
+        product: "savings-account".to_owned(),
+        email_index: vec![9; 32],
+        email_sealed: vec![7; 40],
+        code_mac: vec![5; 32],
+        tries_left: tries,
+        created_at: now,
+        expires_at: now + Duration::minutes(10),
+    }
+}
+
+fn draft(session: &[u8], application_id: Uuid) -> DraftRow {
+    let now = OffsetDateTime::now_utc();
+    DraftRow {
+        session_id: session.to_vec(),
+        product: "savings-account".to_owned(),
+        application_id,
+        body: vec![1; 64],
+        created_at: now,
+        updated_at: now,
+        expires_at: now + Duration::hours(24),
+    }
+}
+
+fn application(id: Uuid, receipt: &str) -> NewApplication {
+    NewApplication {
+        id,
+        receipt_number: receipt.to_owned(),
+        product: "savings-account".to_owned(),
+        branch_code: "101".to_owned(),
+        email_index: vec![9; 32],
+        personal_fields: vec![3; 100],
+        data_key_id: "k2".to_owned(),
+        wrapped_data_key: vec![4; 80],
+        secrets: vec![SealedSecretRow {
+            kind: "cash-card-pin".to_owned(),
+            key_id: "k3".to_owned(),
+            sealed: vec![6; 60],
+        }],
+        submitted_at: OffsetDateTime::now_utc(),
+    }
+}
+
+async fn code_tries_are_limited(store: &Store) {
+    let session = [1u8; 32];
+    store
+        .start_email_check(&email_check(&session, 2), &outbox_row())
+        .await
+        .expect("start");
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(
+        store.spend_code_try(&session, now).await.expect("try"),
+        CodeAttempt::Counted { tries_left: 1 }
+    );
+    assert_eq!(
+        store.spend_code_try(&session, now).await.expect("try"),
+        CodeAttempt::Counted { tries_left: 0 }
+    );
+    assert_eq!(
+        store.spend_code_try(&session, now).await.expect("try"),
+        CodeAttempt::Exhausted
+    );
+    assert!(
+        store
+            .email_check(&session, now)
+            .await
+            .expect("get")
+            .is_none(),
+        "an exhausted check is deleted"
+    );
+}
+
+async fn a_draft_is_submitted_once(store: &Store) {
+    let session = [2u8; 32];
+    let id = Uuid::now_v7();
+    let queued_before = store.outbox_len().await.expect("len");
+    store
+        .start_email_check(&email_check(&session, 5), &outbox_row())
+        .await
+        .expect("check");
+    store
+        .start_draft(&draft(&session, id))
+        .await
+        .expect("draft");
+    assert!(
+        matches!(
+            store.start_draft(&draft(&session, id)).await,
+            Err(StoreError::DraftGone)
+        ),
+        "a verified check is used once"
+    );
+    store
+        .submit_application(&session, &application(id, "AAAA-BBBB-CCCC"), &outbox_row())
+        .await
+        .expect("submit");
+    let again = store
+        .submit_application(&session, &application(id, "AAAA-BBBB-CCCD"), &outbox_row())
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::DraftGone)),
+        "second submission refused"
+    );
+    assert_eq!(
+        store
+            .application_id_by_receipt("AAAA-BBBB-CCCC")
+            .await
+            .expect("get"),
+        Some(id)
+    );
+    assert_eq!(
+        store
+            .application_id_by_receipt("AAAA-BBBB-CCCD")
+            .await
+            .expect("get"),
+        None,
+        "nothing of the refused one stored"
+    );
+    assert_eq!(store.sealed_secrets(id).await.expect("secrets").len(), 1);
+    let queued = store.outbox_len().await.expect("len") - queued_before;
+    assert_eq!(queued, 2, "the code e-mail and one confirmation, not two");
+}
+
+async fn a_taken_receipt_number_is_a_unique_violation(store: &Store) {
+    let (s1, s2) = ([3u8; 32], [4u8; 32]);
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    for (s, id) in [(&s1, a), (&s2, b)] {
+        store
+            .start_email_check(&email_check(s, 5), &outbox_row())
+            .await
+            .expect("check");
+        store.start_draft(&draft(s, id)).await.expect("draft");
+    }
+    store
+        .submit_application(&s1, &application(a, "DDDD-EEEE-FFFF"), &outbox_row())
+        .await
+        .expect("first");
+    let clash = store
+        .submit_application(&s2, &application(b, "DDDD-EEEE-FFFF"), &outbox_row())
+        .await;
+    assert!(clash.expect_err("clash").is_unique_violation());
+    store
+        .submit_application(&s2, &application(b, "DDDD-EEEE-GGGG"), &outbox_row())
+        .await
+        .expect("the draft survived the clash");
+}
+
+async fn claimed_mail_is_leased_and_retried(store: &Store) {
+    let row = outbox_row();
+    store.enqueue(&row).await.expect("enqueue");
+    let now = OffsetDateTime::now_utc();
+    let claimed = store
+        .claim_outbox(now, Duration::minutes(2), 100)
+        .await
+        .expect("claim");
+    assert!(claimed.iter().any(|m| m.id == row.id));
+    let again = store
+        .claim_outbox(now, Duration::minutes(2), 100)
+        .await
+        .expect("claim");
+    assert!(
+        !again.iter().any(|m| m.id == row.id),
+        "a leased message is not claimed twice"
+    );
+    let after_lease = store
+        .claim_outbox(now + Duration::minutes(3), Duration::minutes(2), 100)
+        .await
+        .expect("claim");
+    assert!(
+        after_lease
+            .iter()
+            .any(|m| m.id == row.id && m.attempts == 2),
+        "a crashed worker's message comes back"
+    );
+    store.delivered(row.id).await.expect("delivered");
+    let none = store
+        .claim_outbox(now + Duration::minutes(10), Duration::minutes(2), 100)
+        .await
+        .expect("claim");
+    assert!(!none.iter().any(|m| m.id == row.id));
+}
+
+async fn expired_drafts_are_purged(store: &Store) {
+    let session = [5u8; 32];
+    store
+        .start_email_check(&email_check(&session, 5), &outbox_row())
+        .await
+        .expect("check");
+    store
+        .start_draft(&draft(&session, Uuid::now_v7()))
+        .await
+        .expect("draft");
+    let later = OffsetDateTime::now_utc() + Duration::hours(25);
+    assert!(
+        store.draft(&session, later).await.expect("get").is_none(),
+        "an expired draft is not served"
+    );
+    let (_, drafts) = store.purge_expired_drafts(later).await.expect("purge");
+    assert!(drafts >= 1);
+    assert!(
+        store
+            .draft(&session, OffsetDateTime::now_utc())
+            .await
+            .expect("get")
+            .is_none(),
+        "and is gone"
+    );
+}
+
+async fn all(store: &Store) {
+    code_tries_are_limited(store).await;
+    a_draft_is_submitted_once(store).await;
+    a_taken_receipt_number_is_a_unique_violation(store).await;
+    claimed_mail_is_leased_and_retried(store).await;
+    expired_drafts_are_purged(store).await;
+}
+
+#[tokio::test]
+async fn store_on_sqlite() {
+    let db = sqlite().await;
+    all(&db.store).await;
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn store_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    all(&db.store).await;
+    db.finish().await;
+}
