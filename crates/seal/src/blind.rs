@@ -1,17 +1,12 @@
 //! Keyed blind indexes (HMAC-SHA256) for look-ups without plaintext, and MACs of short codes.
 
 use std::fmt;
-use std::path::Path;
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::SealError;
-use crate::keyfile::{
-    BLIND_INDEX_KEY_TAG, KEYS_INIT_FIX, KeyFileError, KeyParseError, format_symmetric_line,
-    parse_symmetric_line, read_key_file,
-};
+use crate::keyfile::BLIND_INDEX_KEY_TAG;
 
 /// Label of e-mail blind indexes.
 const EMAIL_LABEL: &[u8] = b"madoguchi/email/v1";
@@ -35,40 +30,9 @@ pub struct BlindIndexKey {
     key: Zeroizing<[u8; 32]>,
 }
 
+crate::hmac_key::hmac_key_file!(BlindIndexKey, BLIND_INDEX_KEY_TAG);
+
 impl BlindIndexKey {
-    /// A fresh random key.
-    pub fn generate() -> Result<Self, SealError> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        getrandom::fill(&mut key[..])?;
-        Ok(BlindIndexKey { key })
-    }
-
-    /// A key from its bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        BlindIndexKey {
-            key: Zeroizing::new(bytes),
-        }
-    }
-
-    /// Loads the key file (refused if group or others can read it).
-    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
-        let text = read_key_file(path, true, KEYS_INIT_FIX)?;
-        Self::parse_file_text(&text)
-            .map_err(|problem| KeyFileError::invalid(path, problem, KEYS_INIT_FIX))
-    }
-
-    /// Parses the key file's text.
-    pub fn parse_file_text(text: &str) -> Result<Self, KeyParseError> {
-        Ok(BlindIndexKey {
-            key: parse_symmetric_line(text, BLIND_INDEX_KEY_TAG)?,
-        })
-    }
-
-    /// The key file's text.
-    pub fn to_file_text(&self) -> Zeroizing<String> {
-        format_symmetric_line(BLIND_INDEX_KEY_TAG, &self.key)
-    }
-
     /// Blind index of a normalized e-mail: HMAC(key, `madoguchi/email/v1` || 0x00 || email).
     pub fn email_index(&self, normalized_email: &str) -> BlindIndex {
         let mut mac = hmac_sha256(&self.key);
@@ -111,12 +75,6 @@ impl BlindIndexKey {
         self.code_hmac(purpose, subject, code)
             .verify_slice(stored_mac)
             .is_ok()
-    }
-}
-
-impl fmt::Debug for BlindIndexKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BlindIndexKey(..)")
     }
 }
 

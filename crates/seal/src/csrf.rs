@@ -1,19 +1,12 @@
 //! CSRF tokens: HMAC-SHA256 of the session id, checked in constant time.
 
-use std::fmt;
-use std::path::Path;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac as _;
 use zeroize::Zeroizing;
 
 use crate::blind::hmac_sha256;
-use crate::error::SealError;
-use crate::keyfile::{
-    CSRF_KEY_TAG, KEYS_INIT_FIX, KeyFileError, KeyParseError, format_symmetric_line,
-    parse_symmetric_line, read_key_file,
-};
+use crate::keyfile::CSRF_KEY_TAG;
 
 /// Label of CSRF tokens.
 const CSRF_LABEL: &[u8] = b"madoguchi/csrf/v1";
@@ -26,40 +19,9 @@ pub struct CsrfKey {
     key: Zeroizing<[u8; 32]>,
 }
 
+crate::hmac_key::hmac_key_file!(CsrfKey, CSRF_KEY_TAG);
+
 impl CsrfKey {
-    /// A fresh random key.
-    pub fn generate() -> Result<Self, SealError> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        getrandom::fill(&mut key[..])?;
-        Ok(CsrfKey { key })
-    }
-
-    /// A key from its bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        CsrfKey {
-            key: Zeroizing::new(bytes),
-        }
-    }
-
-    /// Loads the key file (refused if group or others can read it).
-    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
-        let text = read_key_file(path, true, KEYS_INIT_FIX)?;
-        Self::parse_file_text(&text)
-            .map_err(|problem| KeyFileError::invalid(path, problem, KEYS_INIT_FIX))
-    }
-
-    /// Parses the key file's text.
-    pub fn parse_file_text(text: &str) -> Result<Self, KeyParseError> {
-        Ok(CsrfKey {
-            key: parse_symmetric_line(text, CSRF_KEY_TAG)?,
-        })
-    }
-
-    /// The key file's text.
-    pub fn to_file_text(&self) -> Zeroizing<String> {
-        format_symmetric_line(CSRF_KEY_TAG, &self.key)
-    }
-
     fn mac(&self, session_id: &[u8]) -> hmac::Hmac<sha2::Sha256> {
         let mut mac = hmac_sha256(&self.key);
         mac.update(CSRF_LABEL);
@@ -83,12 +45,6 @@ impl CsrfKey {
             Ok(32) => self.mac(session_id).verify_slice(&tag).is_ok(),
             _ => false,
         }
-    }
-}
-
-impl fmt::Debug for CsrfKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CsrfKey(..)")
     }
 }
 

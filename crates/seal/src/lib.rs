@@ -30,6 +30,7 @@ mod csrf;
 mod draft;
 mod envelope;
 mod error;
+mod hmac_key;
 mod key_id;
 pub mod keyfile;
 mod keyset;

@@ -9,6 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_domain::ReceiptNumber;
+use madoguchi_domain::person::EmailAddress;
 use madoguchi_domain::savings::{BranchStep, PersonalStep, ProfileStep, SavingsApplication};
 use madoguchi_seal::{EncryptedFields, SealedSecret};
 use madoguchi_store::{NewApplication, SealedSecretRow, StoreError};
@@ -246,7 +247,10 @@ fn build_record(
         .begin(&draft.application_id)
         .map_err(internal)?;
     let mut fields = EncryptedFields::default();
-    let email_normalized = draft.body.email.to_lowercase();
+    // The same normalization as the e-mail check's index, so both look-ups agree.
+    let email_normalized = EmailAddress::parse(&draft.body.email)
+        .map_err(|_| PublicError::SessionExpired)?
+        .normalized();
     envelope
         .encrypt_into(&mut fields, "email", draft.body.email.as_bytes())
         .map_err(internal)?;
