@@ -90,3 +90,63 @@ fn write_eml(dir: &Path, id: &str, bytes: &[u8]) -> Result<(), MailError> {
     std::fs::rename(&partial, dir.join(format!("{id}.eml"))).map_err(temporary)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from() -> Mailbox {
+        "no-reply@bank.example".parse().expect("mailbox")
+    }
+
+    fn mail(to: &str, subject: &str) -> OutgoingMail {
+        OutgoingMail {
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            body: "本文".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_recipient_with_a_line_break_is_refused_not_sent() {
+        let result = build(
+            &from(),
+            &mail("taro@example.jp\r\nBcc: evil@example.com", "件名"),
+        );
+        assert!(matches!(result, Err(MailError::Permanent(_))));
+    }
+
+    #[test]
+    fn a_line_break_in_the_subject_cannot_add_a_header() {
+        let message = build(
+            &from(),
+            &mail("taro@example.jp", "受付\r\nBcc: evil@example.com"),
+        )
+        .expect("built");
+        let text = String::from_utf8(message.formatted()).expect("utf-8");
+        assert!(
+            !text
+                .lines()
+                .any(|line| line.to_ascii_lowercase().starts_with("bcc:")),
+            "{text}"
+        );
+        assert!(text.contains("To: taro@example.jp"));
+    }
+
+    #[test]
+    fn the_folder_transport_writes_whole_files_only() {
+        let dir = tempfile::tempdir().expect("dir");
+        let message = build(&from(), &mail("taro@example.jp", "件名")).expect("built");
+        write_eml(dir.path(), "m1", &message.formatted()).expect("written");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("read")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["m1.eml".to_owned()],
+            "no partial file left behind"
+        );
+    }
+}
