@@ -6,6 +6,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 
+use zeroize::Zeroize;
+
 use crate::error::PublicError;
 
 /// A submitted form: every value of every field, as sent.
@@ -53,6 +55,15 @@ impl FormData {
     }
 }
 
+/// A form may carry a PIN: its text is wiped from memory when the form is dropped.
+impl Drop for FormData {
+    fn drop(&mut self) {
+        for values in self.values.values_mut() {
+            values.iter_mut().for_each(Zeroize::zeroize);
+        }
+    }
+}
+
 impl madoguchi_domain::FormInput for FormData {
     fn get(&self, name: &str) -> Option<&str> {
         FormData::get(self, name)
@@ -83,6 +94,11 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|_| PublicError::BodyTooLarge)?;
-        Ok(FormData::parse(&body))
+        // Wipe the raw body too when this is its only owner (it usually is).
+        let form = FormData::parse(&body);
+        if let Ok(mut raw) = body.try_into_mut() {
+            raw.zeroize();
+        }
+        Ok(form)
     }
 }
