@@ -142,6 +142,16 @@ async fn every_page_carries_the_security_headers() {
         );
         assert!(h.get("server").is_none(), "{path}: no version banner");
     }
+    let css = TestApp::client()
+        .get(app.url("/static/style.css"))
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        css.headers().get("set-cookie").is_none(),
+        "a cacheable asset sets no cookie"
+    );
+    assert!(css.headers().get("x-content-type-options").is_some());
     let first = TestApp::client()
         .get(app.url("/apply/savings-account"))
         .send()

@@ -45,14 +45,15 @@ pub fn router(state: PublicState) -> Router {
     let (body_limit, timeout) = request_limits(MAX_FORM_BODY_BYTES);
     Router::new()
         .route("/", get(index))
-        .route("/static/style.css", get(stylesheet))
-        .route("/healthz", get(|| async { "ok" }))
         .nest("/apply/savings-account", savings::routes())
-        .fallback(error::not_found)
+        // Pages get a browser session; the static assets and health check below do not.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::ensure_session,
         ))
+        .route("/static/style.css", get(stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,

@@ -50,8 +50,7 @@ impl BrowserSession {
     }
 }
 
-/// Gives every request a [`BrowserSession`], starting one (and setting its cookie) when the
-/// browser has none.
+/// Gives every request a [`BrowserSession`], starting one when the browser has none.
 pub async fn ensure_session(
     State(state): State<PublicState>,
     mut request: Request,
