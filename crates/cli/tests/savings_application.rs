@@ -6,7 +6,8 @@ mod common;
 use common::applicant::{Applicant, apply, post_step, verify_email};
 use common::{Db, TestApp, contains, csrf_of, logs, post_form};
 use madoguchi_core_open::CorePrivateKey;
-use madoguchi_seal::{SealedSecret, SecretKind};
+use madoguchi_keyring::OfficeKeyring;
+use madoguchi_seal::{EncryptedFields, SealedSecret, SecretKind, WrappedKey};
 
 async fn submission_leaves_no_plaintext(db: Db) {
     let Some(app) = TestApp::spawn(db).await else {

@@ -27,4 +27,4 @@ pub use draft::DraftRow;
 pub use email_check::{CodeAttempt, EmailCheckRow};
 pub use error::StoreError;
 pub use outbox::{OutboxMessage, OutboxRow};
-pub use submission::{NewApplication, SealedSecretRow};
+pub use submission::{EncryptedRecord, NewApplication, SealedSecretRow};

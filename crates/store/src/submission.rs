@@ -17,6 +17,15 @@ pub struct SealedSecretRow {
     pub sealed: Vec<u8>,
 }
 
+/// A record's personal fields (`madoguchi-seal` `EncryptedFields` bytes) and the data key that
+/// encrypts them, wrapped to the back office's key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EncryptedRecord {
+    pub fields: Vec<u8>,
+    pub key_id: String,
+    pub wrapped: Vec<u8>,
+}
+
 /// Everything a submission stores. Only ciphertext and operational values.
 #[derive(Debug, Clone)]
 pub struct NewApplication {
@@ -135,6 +144,23 @@ impl Store {
                 .into_iter()
                 .map(|(kind, key_id, sealed)| SealedSecretRow { kind, key_id, sealed })
                 .collect())
+        })
+    }
+
+    /// An application's encrypted personal fields and its wrapped data key, as stored. Only
+    /// the back office's keyring can open them; the public site never calls this.
+    pub async fn encrypted_personal_record(
+        &self,
+        application_id: Uuid,
+    ) -> Result<Option<EncryptedRecord>, StoreError> {
+        with_db!(self, Db, pool => {
+            Ok(sqlx::query_as::<Db, EncryptedRecord>(
+                "SELECT p.fields, k.key_id, k.wrapped FROM application_personal p \
+                 JOIN data_keys k ON k.record_id = p.application_id WHERE p.application_id = $1",
+            )
+            .bind(application_id)
+            .fetch_optional(pool)
+            .await?)
         })
     }
 
