@@ -4,7 +4,7 @@
 mod common;
 
 use common::applicant::{Applicant, apply, post_step, verify_email};
-use common::{Db, TestApp, contains, csrf_of, logs, post_form};
+use common::{Db, TestApp, contains, contains_token, csrf_of, logs, post_form};
 use madoguchi_core_open::CorePrivateKey;
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_seal::{EncryptedFields, SealedSecret, SecretKind, WrappedKey};
@@ -52,18 +52,24 @@ async fn submission_leaves_no_plaintext(db: Db) {
     // Nothing personal at rest, nothing in the logs.
     let stored = app.database_bytes().await;
     let logged = logs::captured();
-    let mut secrets = applicant.personal_values();
-    secrets.push(applicant.pin.clone());
-    for value in &secrets {
+    for value in applicant.personal_values() {
         assert!(
-            !contains(&stored, value),
+            !contains(&stored, &value),
             "{value:?} found in plaintext in the {db:?} database"
         );
         assert!(
-            !contains(&logged, value),
+            !contains(&logged, &value),
             "{value:?} found in the server's log output"
         );
     }
+    assert!(
+        !contains_token(&stored, &applicant.pin),
+        "the PIN found in the {db:?} database"
+    );
+    assert!(
+        !contains_token(&logged, &applicant.pin),
+        "the PIN found in the server's log output"
+    );
 
     // The sealed PIN opens with the core-banking private key, and with nothing else.
     let id = app
@@ -85,6 +91,34 @@ async fn submission_leaves_no_plaintext(db: Db) {
         core.open_secret(&sealed, SecretKind::CashCardPin, &other)
             .is_err(),
         "bound to its application"
+    );
+
+    // The personal fields open with the back office's key, field by field.
+    let record = app
+        .store()
+        .encrypted_personal_record(id)
+        .await
+        .expect("query")
+        .expect("stored");
+    let office = OfficeKeyring::load(&app.data.join("keys")).expect("office key");
+    let wrapped = WrappedKey::from_stored(record.wrapped).expect("wrapped key format");
+    let fields = EncryptedFields::from_bytes(&record.fields).expect("fields format");
+    let record_key = office
+        .open_record(&id, &wrapped)
+        .expect("office key unwraps the data key");
+    for (field, expected) in [
+        ("family_name", &applicant.family_name),
+        ("address_line", &applicant.address_line),
+        ("email", &applicant.email),
+    ] {
+        let plain = record_key
+            .decrypt_field(field, fields.get(field).expect("field stored"))
+            .expect("decrypts");
+        assert_eq!(plain.as_slice(), expected.as_bytes(), "{field}");
+    }
+    assert!(
+        !fields.names().any(|name| name.contains("pin")),
+        "no PIN among the personal fields"
     );
     app.stop().await;
 }

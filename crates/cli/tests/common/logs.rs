@@ -29,6 +29,7 @@ pub fn install() {
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
+            .without_time()
             .with_writer(move || writer.clone())
             .finish();
         let _ = tracing::subscriber::set_global_default(subscriber);

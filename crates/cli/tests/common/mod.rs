@@ -225,6 +225,24 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Whether `needle` stands in `haystack` as a token of its own: not inside a longer run of
+/// letters or digits. A 4-digit PIN must be searched this way, or it is found by chance inside
+/// timestamps, UUIDs and durations.
+pub fn contains_token(haystack: &[u8], needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    let standalone = |i: usize| {
+        let before = i.checked_sub(1).and_then(|j| haystack.get(j));
+        let after = haystack.get(i + needle.len());
+        !before.is_some_and(u8::is_ascii_alphanumeric)
+            && !after.is_some_and(u8::is_ascii_alphanumeric)
+    };
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .enumerate()
+            .any(|(i, w)| w == needle && standalone(i))
+}
+
 /// The value of the hidden CSRF field in a page.
 pub fn csrf_of(html: &str) -> String {
     let re = regex_lite::Regex::new(r#"name="csrf" value="([^"]+)""#).expect("regex");
