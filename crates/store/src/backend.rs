@@ -22,17 +22,24 @@ pub struct Store {
 
 #[derive(Clone, Debug)]
 pub(crate) enum Inner {
-    Sqlite(SqlitePool),
+    /// SQLite allows one writer at a time. Writes go through a pool of one connection, so that
+    /// writers queue in order inside the process instead of polling SQLite's lock with sleeps;
+    /// reads use their own read-only connections and are never blocked by a writer (WAL).
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
-/// Runs `$body` once per backend, with `$db` naming the sqlx database type and `$pool` the pool.
+/// Runs `$body` once per backend, with `$db` naming the sqlx database type and `$pool` the pool
+/// to read with.
 ///
 /// This is how one literal SQL text serves both SQLite and PostgreSQL.
 macro_rules! with_db {
     ($store:expr, $db:ident, $pool:ident => $body:expr) => {
         match &$store.inner {
-            $crate::backend::Inner::Sqlite($pool) => {
+            $crate::backend::Inner::Sqlite { read: $pool, .. } => {
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
                 $body
@@ -47,6 +54,25 @@ macro_rules! with_db {
 }
 pub(crate) use with_db;
 
+/// Like [`with_db!`], with the pool to write with (one statement, its own transaction).
+macro_rules! with_db_write {
+    ($store:expr, $db:ident, $pool:ident => $body:expr) => {
+        match &$store.inner {
+            $crate::backend::Inner::Sqlite { write: $pool, .. } => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            $crate::backend::Inner::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_db_write;
+
 /// Like [`with_db!`], inside a write transaction bound to `$tx` that `$body` must commit.
 ///
 /// SQLite needs `BEGIN IMMEDIATE` so that concurrent writers wait on the busy timeout
@@ -54,7 +80,7 @@ pub(crate) use with_db;
 macro_rules! with_write_tx {
     ($store:expr, $db:ident, $tx:ident => $body:expr) => {
         match &$store.inner {
-            $crate::backend::Inner::Sqlite(pool) => {
+            $crate::backend::Inner::Sqlite { write: pool, .. } => {
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
                 #[allow(unused_mut)]
@@ -94,12 +120,18 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
+            // The writer first: it creates the file and switches it to WAL.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(options)
+                .connect_with(options.read_only(true))
                 .await?;
             Ok(Store {
-                inner: Inner::Sqlite(pool),
+                inner: Inner::Sqlite { read, write },
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -109,7 +141,7 @@ impl Store {
     /// Applies the migrations of this backend's dialect.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.inner {
-            Inner::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Inner::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Inner::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -117,13 +149,19 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match &self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Sqlite { .. } => Backend::Sqlite,
             Inner::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Closes every connection (SQLite checkpoints its write-ahead log).
     pub async fn close(&self) {
-        with_db!(self, _Db, pool => pool.close().await)
+        match &self.inner {
+            Inner::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Inner::Postgres(pool) => pool.close().await,
+        }
     }
 }

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::{with_db, with_write_tx};
+use crate::backend::{with_db, with_db_write, with_write_tx};
 use crate::{Store, StoreError, db_time};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -77,7 +77,7 @@ impl Store {
         body: &[u8],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        with_db!(self, Db, pool => {
+        with_db_write!(self, Db, pool => {
             let updated = sqlx::query::<Db>(
                 "UPDATE drafts SET body = $1, updated_at = $2 \
                  WHERE session_id = $3 AND expires_at > $2",
