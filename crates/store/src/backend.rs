@@ -6,6 +6,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use crate::StoreError;
+use crate::group_commit::GroupCommit;
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,7 @@ pub(crate) enum Inner {
     Sqlite {
         read: SqlitePool,
         write: SqlitePool,
+        submissions: GroupCommit,
     },
     Postgres(PgPool),
 }
@@ -130,8 +132,13 @@ impl Store {
                 .max_connections(8)
                 .connect_with(options.read_only(true))
                 .await?;
+            let submissions = GroupCommit::start(write.clone());
             Ok(Store {
-                inner: Inner::Sqlite { read, write },
+                inner: Inner::Sqlite {
+                    read,
+                    write,
+                    submissions,
+                },
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -157,7 +164,7 @@ impl Store {
     /// Closes every connection (SQLite checkpoints its write-ahead log).
     pub async fn close(&self) {
         match &self.inner {
-            Inner::Sqlite { read, write } => {
+            Inner::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }

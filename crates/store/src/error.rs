@@ -12,6 +12,12 @@ pub enum StoreError {
     /// The draft a submission was made from no longer exists (already submitted or expired).
     #[error("the draft no longer exists (already submitted or expired)")]
     DraftGone,
+    /// The transaction that held this write could not be committed; nothing of it is stored.
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
 }
 
 impl StoreError {

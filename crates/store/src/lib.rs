@@ -18,6 +18,7 @@ mod clock;
 mod draft;
 mod email_check;
 mod error;
+mod group_commit;
 mod outbox;
 mod submission;
 

@@ -5,9 +5,8 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::{with_db, with_write_tx};
-use crate::outbox::insert_outbox;
-use crate::{OutboxRow, Store, StoreError, db_time};
+use crate::backend::{Inner, with_db};
+use crate::{OutboxRow, Store, StoreError};
 
 /// A sealed secret ready to store (bytes in the `madoguchi-seal` format).
 #[derive(Debug, Clone)]
@@ -41,6 +40,74 @@ pub struct NewApplication {
     pub submitted_at: OffsetDateTime,
 }
 
+/// Stores one submission with `$tx` (an open write transaction of database `$db`); evaluates
+/// to its `Result`. [`StoreError::DraftGone`] leaves the transaction as it was.
+macro_rules! insert_submission {
+    ($db:ty, $tx:ident, $session_id:expr, $application:expr, $confirmation:expr) => {
+        async {
+            type Db = $db;
+            let at = $crate::db_time($application.submitted_at);
+        let consumed = sqlx::query::<Db>(
+            "DELETE FROM drafts WHERE session_id = $1 AND application_id = $2 AND expires_at > $3",
+        )
+        .bind($session_id)
+        .bind($application.id)
+        .bind(at)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if consumed == 0 {
+            return Err(StoreError::DraftGone);
+        }
+        sqlx::query::<Db>(
+            "INSERT INTO applications (id, receipt_number, product, status, branch_code, \
+             email_index, submitted_at, updated_at) \
+             VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $6)",
+        )
+        .bind($application.id)
+        .bind(&$application.receipt_number)
+        .bind(&$application.product)
+        .bind(&$application.branch_code)
+        .bind(&$application.email_index)
+        .bind(at)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query::<Db>(
+            "INSERT INTO data_keys (record_id, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind($application.id)
+        .bind(&$application.data_key_id)
+        .bind(&$application.wrapped_data_key)
+        .bind(at)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query::<Db>(
+            "INSERT INTO application_personal (application_id, fields) VALUES ($1, $2)",
+        )
+        .bind($application.id)
+        .bind(&$application.personal_fields)
+        .execute(&mut *$tx)
+        .await?;
+        for secret in &$application.secrets {
+            sqlx::query::<Db>(
+                "INSERT INTO application_secrets (application_id, kind, key_id, sealed) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind($application.id)
+            .bind(&secret.kind)
+            .bind(&secret.key_id)
+            .bind(&secret.sealed)
+            .execute(&mut *$tx)
+            .await?;
+        }
+            $crate::outbox::insert_outbox!(Db, &mut *$tx, $confirmation)?;
+            Ok::<(), StoreError>(())
+        }
+        .await
+    };
+}
+pub(crate) use insert_submission;
+
 impl Store {
     /// Stores `application` and queues `confirmation`, consuming the draft of `session_id`.
     ///
@@ -52,65 +119,23 @@ impl Store {
         application: &NewApplication,
         confirmation: &OutboxRow,
     ) -> Result<(), StoreError> {
-        let at = db_time(application.submitted_at);
-        with_write_tx!(self, Db, tx => {
-            let consumed = sqlx::query::<Db>(
-                "DELETE FROM drafts WHERE session_id = $1 AND application_id = $2 AND expires_at > $3",
-            )
-            .bind(session_id)
-            .bind(application.id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if consumed == 0 {
-                return Err(StoreError::DraftGone);
+        match &self.inner {
+            Inner::Sqlite { submissions, .. } => {
+                submissions
+                    .submit(
+                        session_id.to_vec(),
+                        application.clone(),
+                        confirmation.clone(),
+                    )
+                    .await
             }
-            sqlx::query::<Db>(
-                "INSERT INTO applications (id, receipt_number, product, status, branch_code, \
-                 email_index, submitted_at, updated_at) \
-                 VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $6)",
-            )
-            .bind(application.id)
-            .bind(&application.receipt_number)
-            .bind(&application.product)
-            .bind(&application.branch_code)
-            .bind(&application.email_index)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query::<Db>(
-                "INSERT INTO data_keys (record_id, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(application.id)
-            .bind(&application.data_key_id)
-            .bind(&application.wrapped_data_key)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query::<Db>(
-                "INSERT INTO application_personal (application_id, fields) VALUES ($1, $2)",
-            )
-            .bind(application.id)
-            .bind(&application.personal_fields)
-            .execute(&mut *tx)
-            .await?;
-            for secret in &application.secrets {
-                sqlx::query::<Db>(
-                    "INSERT INTO application_secrets (application_id, kind, key_id, sealed) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(application.id)
-                .bind(&secret.kind)
-                .bind(&secret.key_id)
-                .bind(&secret.sealed)
-                .execute(&mut *tx)
-                .await?;
+            Inner::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                insert_submission!(sqlx::Postgres, tx, session_id, application, confirmation)?;
+                tx.commit().await?;
+                Ok(())
             }
-            insert_outbox!(Db, &mut *tx, confirmation)?;
-            tx.commit().await?;
-            Ok(())
-        })
+        }
     }
 
     /// Whether a receipt number is already taken (receipt numbers are random; a collision is

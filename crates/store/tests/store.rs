@@ -289,12 +289,62 @@ async fn expired_drafts_are_purged(store: &Store) {
     );
 }
 
+/// Many submissions at once (grouped into shared transactions on SQLite): each draft yields
+/// exactly one application, a duplicate is refused without disturbing the others.
+async fn concurrent_submissions_are_each_stored_once(store: &Store) {
+    let mut drafts = Vec::new();
+    for i in 0..40u8 {
+        let session = [100 + i; 32];
+        let id = Uuid::now_v7();
+        store
+            .start_email_check(&email_check(&session, 5), &outbox_row())
+            .await
+            .expect("check");
+        store
+            .start_draft(&draft(&session, id))
+            .await
+            .expect("draft");
+        drafts.push((session, id));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, (session, id)) in drafts.iter().enumerate() {
+        // The first five drafts are submitted twice (a double click), with different receipts.
+        let copies = if n < 5 { 2 } else { 1 };
+        for copy in 0..copies {
+            let (store, session, id) = (store.clone(), *session, *id);
+            let receipt = format!("CONC-{n:04}-{copy:04}");
+            tasks.spawn(async move {
+                store
+                    .submit_application(&session, &application(id, &receipt), &outbox_row())
+                    .await
+            });
+        }
+    }
+    let (mut stored, mut refused) = (0, 0);
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.expect("task") {
+            Ok(()) => stored += 1,
+            Err(StoreError::DraftGone) => refused += 1,
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+    assert_eq!((stored, refused), (40, 5));
+    for (_, id) in &drafts {
+        assert_eq!(
+            store.sealed_secrets(*id).await.expect("secrets").len(),
+            1,
+            "each application stored once, whole"
+        );
+    }
+}
+
 async fn all(store: &Store) {
     code_tries_are_limited(store).await;
     a_draft_is_submitted_once(store).await;
     a_taken_receipt_number_is_a_unique_violation(store).await;
     claimed_mail_is_leased_and_retried(store).await;
     expired_drafts_are_purged(store).await;
+    concurrent_submissions_are_each_stored_once(store).await;
 }
 
 #[tokio::test]
