@@ -1,0 +1,360 @@
+//! `madoguchi-loadgen`: account-opening submissions per second through a running madoguchi
+//! server, measured from outside like a crowd of browsers.
+//!
+//! Phase 1, *prepare*: N independent browser sessions (each its own HTTP client and cookie
+//! jar), C at a time, go through the e-mail check (the code is read from the server's outbox
+//! folder), the three form steps (the PIN is sealed at the branch step) and the confirmation
+//! page. Phase 2, *submit* (the headline): the N final POSTs, C at a time; each one encrypts
+//! every personal field under a fresh data key, wraps the key, seals the confirmation e-mail
+//! and commits it all durably. `--full-flow` instead times whole applications.
+//!
+//! It talks HTTP only and depends on no madoguchi crate.
+
+mod flow;
+mod outbox;
+mod stats;
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use tokio::task::JoinSet;
+
+use crate::flow::{REQUESTS_PER_APPLICATION, Session, Site};
+use crate::outbox::Outbox;
+use crate::stats::{CpuSample, CpuUse, Latency, round2};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "madoguchi-loadgen",
+    about = "Measures account-opening submissions per second through a running madoguchi server"
+)]
+struct Args {
+    /// The public site.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The server's outbox folder (`<data-dir>/outbox`), where the verification codes arrive.
+    #[arg(long)]
+    outbox: PathBuf,
+    /// Applications to make.
+    #[arg(long, default_value_t = 2000)]
+    applications: usize,
+    /// Requests in flight at once (browser sessions working in parallel).
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Time whole applications (all 8 requests and the wait for the e-mail) instead of
+    /// preparing every session first and timing only the submissions.
+    #[arg(long)]
+    full_flow: bool,
+    /// The server's process id, to report its CPU use during each phase (Linux).
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+/// What one phase measured.
+struct Phase {
+    name: &'static str,
+    attempted: usize,
+    ok: usize,
+    /// Error message (it names the step and the HTTP status) → how many times.
+    errors: BTreeMap<String, usize>,
+    wall: Duration,
+    latency: Latency,
+    cpu: Option<CpuUse>,
+    distinct_receipts: Option<usize>,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn error_count(&self) -> usize {
+        self.errors.values().sum()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "attempted": self.attempted,
+            "ok": self.ok,
+            "errors": self.error_count(),
+            "error_kinds": self.errors,
+            "wall_s": (self.wall.as_secs_f64() * 1000.0).round() / 1000.0,
+            "per_s": round2(self.rate()),
+            "latency": self.latency.to_json(),
+            "cpu": self.cpu.map(|c| c.to_json()),
+            "distinct_receipts": self.distinct_receipts,
+        })
+    }
+
+    fn print(&self, unit: &str) {
+        println!(
+            "{:<8} {} {unit}, {} errors, {:.2} s wall, {:.1} {unit}/s",
+            self.name,
+            self.ok,
+            self.error_count(),
+            self.wall.as_secs_f64(),
+            self.rate()
+        );
+        println!(
+            "         latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+            self.latency.p50, self.latency.p90, self.latency.p99, self.latency.max
+        );
+        if let Some(cpu) = &self.cpu {
+            println!("         {}", cpu.describe());
+        }
+        if let Some(distinct) = self.distinct_receipts {
+            println!("         distinct receipt numbers: {distinct}");
+        }
+        for (message, count) in &self.errors {
+            println!("         error ×{count}: {message}");
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.applications == 0 || args.concurrency == 0 {
+        eprintln!("error: --applications and --concurrency must be at least 1");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the benchmark and prints it; `Ok(false)` when some request failed.
+async fn run(args: &Args) -> anyhow::Result<bool> {
+    let site = Arc::new(Site::new(&args.url));
+    let outbox = Arc::new(Outbox::watch(&args.outbox)?);
+    let run_tag: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
+    let n = args.applications;
+    let c = args.concurrency;
+
+    let phases = if args.full_flow {
+        let before = CpuSample::now(args.server_pid);
+        let started = Instant::now();
+        let results = in_parallel(n, c, {
+            let (site, outbox, run_tag) = (site.clone(), outbox.clone(), run_tag.clone());
+            move |i| {
+                let (site, outbox, run_tag) = (site.clone(), outbox.clone(), run_tag.clone());
+                async move {
+                    let t = Instant::now();
+                    let session = Session::prepare(&site, &outbox, &run_tag, i).await?;
+                    let receipt = session.submit().await?;
+                    Ok((t.elapsed(), receipt))
+                }
+            }
+        })
+        .await;
+        let wall = started.elapsed();
+        vec![timed_phase("full", results, wall, cpu_since(before, args))]
+    } else {
+        let before = CpuSample::now(args.server_pid);
+        let started = Instant::now();
+        let prepared = in_parallel(n, c, {
+            let (site, outbox, run_tag) = (site.clone(), outbox.clone(), run_tag.clone());
+            move |i| {
+                let (site, outbox, run_tag) = (site.clone(), outbox.clone(), run_tag.clone());
+                async move {
+                    let t = Instant::now();
+                    let session = Session::prepare(&site, &outbox, &run_tag, i).await?;
+                    Ok((t.elapsed(), session))
+                }
+            }
+        })
+        .await;
+        let prepare_wall = started.elapsed();
+        let prepare_cpu = cpu_since(before, args);
+        let mut sessions = Vec::with_capacity(n);
+        let mut latencies = Vec::with_capacity(n);
+        let mut errors = BTreeMap::new();
+        for result in prepared {
+            match result {
+                Ok((latency, session)) => {
+                    latencies.push(latency);
+                    sessions.push(session);
+                }
+                Err(e) => *errors.entry(format!("{e:#}")).or_insert(0) += 1,
+            }
+        }
+        let prepare = Phase {
+            name: "prepare",
+            attempted: n,
+            ok: sessions.len(),
+            errors,
+            wall: prepare_wall,
+            latency: Latency::of(&mut latencies),
+            cpu: prepare_cpu,
+            distinct_receipts: None,
+        };
+        // Every verification e-mail has been read by now; a pause lets the server settle
+        // (the last form-step writes, a WAL checkpoint) before the timed phase.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+
+        let sessions = Arc::new(sessions);
+        let before = CpuSample::now(args.server_pid);
+        let started = Instant::now();
+        let results = in_parallel(sessions.len(), c, {
+            let sessions = sessions.clone();
+            move |i| {
+                let sessions = sessions.clone();
+                async move {
+                    let t = Instant::now();
+                    let receipt = sessions[i].submit().await?;
+                    Ok((t.elapsed(), receipt))
+                }
+            }
+        })
+        .await;
+        let wall = started.elapsed();
+        let submit = timed_phase("submit", results, wall, cpu_since(before, args));
+        vec![prepare, submit]
+    };
+
+    let all_ok = phases.iter().all(|p| p.error_count() == 0);
+    match args.format {
+        Format::Json => {
+            let mut out = serde_json::json!({
+                "url": args.url,
+                "applications": n,
+                "concurrency": c,
+                "mode": if args.full_flow { "full-flow" } else { "submit" },
+                "requests_per_application": REQUESTS_PER_APPLICATION,
+            });
+            for phase in &phases {
+                out[phase.name] = phase.to_json();
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Format::Text => {
+            println!(
+                "madoguchi-loadgen: {n} applications, concurrency {c}, {}",
+                args.url
+            );
+            for phase in &phases {
+                match phase.name {
+                    "prepare" => {
+                        phase.print("sessions");
+                        println!(
+                            "         (7 requests each: start, e-mail, code, personal, profile, branch with PIN, confirm; {:.1} requests/s)",
+                            phase.rate() * 7.0
+                        );
+                    }
+                    "submit" => phase.print("submissions"),
+                    _ => {
+                        phase.print("applications");
+                        println!(
+                            "         ({REQUESTS_PER_APPLICATION} requests each, the wait for the e-mail included; {:.1} requests/s)",
+                            phase.rate() * REQUESTS_PER_APPLICATION as f64
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+fn cpu_since(before: Option<CpuSample>, args: &Args) -> Option<CpuUse> {
+    Some(CpuSample::now(args.server_pid)?.since(before?))
+}
+
+/// A phase whose results are (latency, receipt number).
+fn timed_phase(
+    name: &'static str,
+    results: Vec<anyhow::Result<(Duration, String)>>,
+    wall: Duration,
+    cpu: Option<CpuUse>,
+) -> Phase {
+    let attempted = results.len();
+    let mut latencies = Vec::with_capacity(attempted);
+    let mut receipts = HashSet::with_capacity(attempted);
+    let mut errors = BTreeMap::new();
+    for result in results {
+        match result {
+            Ok((latency, receipt)) => {
+                latencies.push(latency);
+                receipts.insert(receipt);
+            }
+            Err(e) => *errors.entry(format!("{e:#}")).or_insert(0) += 1,
+        }
+    }
+    Phase {
+        name,
+        attempted,
+        ok: latencies.len(),
+        errors,
+        wall,
+        latency: Latency::of(&mut latencies),
+        cpu,
+        distinct_receipts: Some(receipts.len()),
+    }
+}
+
+/// Runs `job(0..n)` with at most `concurrency` at a time (a closed loop: each worker starts
+/// its next job when the previous one ends); results in index order.
+async fn in_parallel<T, F, Fut>(n: usize, concurrency: usize, job: F) -> Vec<anyhow::Result<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let job = Arc::new(job);
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency.min(n) {
+        let (next, job) = (next.clone(), job.clone());
+        workers.spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return done;
+                }
+                done.push((i, job(i).await));
+            }
+        });
+    }
+    let mut slots: Vec<Option<anyhow::Result<T>>> = (0..n).map(|_| None).collect();
+    while let Some(finished) = workers.join_next().await {
+        match finished {
+            Ok(done) => {
+                for (i, result) in done {
+                    slots[i] = Some(result);
+                }
+            }
+            // A worker that panicked leaves its jobs as errors below.
+            Err(e) => eprintln!("warning: a load-generator task failed: {e}"),
+        }
+    }
+    slots
+        .into_iter()
+        .map(|slot| slot.unwrap_or_else(|| Err(anyhow::anyhow!("job lost (task failed)"))))
+        .collect()
+}
