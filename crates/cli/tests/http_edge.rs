@@ -202,3 +202,29 @@ async fn the_public_listener_serves_no_back_office_and_the_back_office_no_public
     assert_eq!(on_office.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_form_of_the_public_site_refuses_a_post_without_its_csrf_token() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let client = TestApp::client();
+    client
+        .get(app.url("/apply/savings-account"))
+        .send()
+        .await
+        .expect("session");
+    for step in [
+        "email", "verify", "restart", "personal", "profile", "branch", "submit",
+    ] {
+        let url = app.url(&format!("/apply/savings-account/{step}"));
+        let response = post_form(
+            &client,
+            &url,
+            &[("email", "a@example.jp"), ("code", "123456")],
+        )
+        .await;
+        assert_eq!(response.status(), 403, "POST {step} without a CSRF token");
+    }
+    app.stop().await;
+}
