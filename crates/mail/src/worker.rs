@@ -10,10 +10,12 @@ use tokio::sync::watch;
 
 use crate::{MailError, Transport};
 
+/// How often an idle worker looks for messages queued by other processes (those of its own
+/// process wake it at once).
+const IDLE_POLL: Duration = Duration::from_millis(200);
 /// How long a claimed message is hidden from other workers while this one delivers it.
 const LEASE: time::Duration = time::Duration::minutes(2);
 const BATCH: i64 = 32;
-const IDLE_POLL: Duration = Duration::from_millis(200);
 
 /// What one pass over the outbox did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +95,7 @@ impl OutboxWorker {
                 tracing::error!(error = %e, "outbox pass failed");
             }
             tokio::select! {
+                _ = self.store.outbox_queued() => {}
                 _ = tokio::time::sleep(IDLE_POLL) => {}
                 _ = shutdown.changed() => {}
             }

@@ -1,9 +1,11 @@
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+use tokio::sync::Notify;
 
 use crate::StoreError;
 use crate::group_commit::GroupCommit;
@@ -19,6 +21,9 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) inner: Inner,
+    /// Rung when this process queues an e-mail, so that its outbox worker need not wait for
+    /// its next poll (workers of other processes still find it by polling).
+    outbox_queued: Arc<Notify>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +118,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 inner: Inner::Postgres(pool),
+                outbox_queued: Arc::default(),
             })
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -139,6 +145,7 @@ impl Store {
                     write,
                     submissions,
                 },
+                outbox_queued: Arc::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -152,6 +159,16 @@ impl Store {
             Inner::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    /// Waits until this process queues an e-mail (or returns at once if it did since the last
+    /// wait).
+    pub async fn outbox_queued(&self) {
+        self.outbox_queued.notified().await;
+    }
+
+    pub(crate) fn ring_outbox(&self) {
+        self.outbox_queued.notify_one();
     }
 
     pub fn backend(&self) -> Backend {

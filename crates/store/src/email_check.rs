@@ -56,6 +56,7 @@ impl Store {
             .await?;
             crate::outbox::insert_outbox!(Db, &mut *tx, message)?;
             tx.commit().await?;
+            self.ring_outbox();
             Ok(())
         })
     }

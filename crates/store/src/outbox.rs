@@ -51,6 +51,7 @@ impl Store {
     pub async fn enqueue(&self, row: &OutboxRow) -> Result<(), StoreError> {
         with_db_write!(self, Db, pool => {
             insert_outbox!(Db, pool, row)?;
+            self.ring_outbox();
             Ok(())
         })
     }

@@ -127,12 +127,15 @@ impl Store {
                         application.clone(),
                         confirmation.clone(),
                     )
-                    .await
+                    .await?;
+                self.ring_outbox();
+                Ok(())
             }
             Inner::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 insert_submission!(sqlx::Postgres, tx, session_id, application, confirmation)?;
                 tx.commit().await?;
+                self.ring_outbox();
                 Ok(())
             }
         }
