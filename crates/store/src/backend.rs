@@ -39,14 +39,14 @@ pub(crate) enum Inner {
     Postgres(PgPool),
 }
 
-/// Runs `$body` once per backend, with `$db` naming the sqlx database type and `$pool` the pool
-/// to read with.
+/// Runs `$body` once per backend, with `$db` naming the sqlx database type and `$pool` the pool:
+/// `read` or `write` (one statement in its own transaction). On PostgreSQL both are the pool.
 ///
 /// This is how one literal SQL text serves both SQLite and PostgreSQL.
 macro_rules! with_db {
-    ($store:expr, $db:ident, $pool:ident => $body:expr) => {
+    ($store:expr, $role:ident, $db:ident, $pool:ident => $body:expr) => {
         match &$store.inner {
-            $crate::backend::Inner::Sqlite { read: $pool, .. } => {
+            $crate::backend::Inner::Sqlite { $role: $pool, .. } => {
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
                 $body
@@ -60,25 +60,6 @@ macro_rules! with_db {
     };
 }
 pub(crate) use with_db;
-
-/// Like [`with_db!`], with the pool to write with (one statement, its own transaction).
-macro_rules! with_db_write {
-    ($store:expr, $db:ident, $pool:ident => $body:expr) => {
-        match &$store.inner {
-            $crate::backend::Inner::Sqlite { write: $pool, .. } => {
-                #[allow(dead_code)]
-                type $db = sqlx::Sqlite;
-                $body
-            }
-            $crate::backend::Inner::Postgres($pool) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Postgres;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_db_write;
 
 /// Like [`with_db!`], inside a write transaction bound to `$tx` that `$body` must commit.
 ///

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::{with_db, with_db_write, with_write_tx};
+use crate::backend::{with_db, with_write_tx};
 use crate::{Store, StoreError, db_time};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -58,7 +58,7 @@ impl Store {
         session_id: &[u8],
         now: OffsetDateTime,
     ) -> Result<Option<DraftRow>, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, DraftRow>(
                 "SELECT session_id, product, application_id, body, created_at, updated_at, \
                  expires_at FROM drafts WHERE session_id = $1 AND expires_at > $2",
@@ -77,7 +77,7 @@ impl Store {
         body: &[u8],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        with_db_write!(self, Db, pool => {
+        with_db!(self, write, Db, pool => {
             let updated = sqlx::query::<Db>(
                 "UPDATE drafts SET body = $1, updated_at = $2 \
                  WHERE session_id = $3 AND expires_at > $2",

@@ -67,7 +67,7 @@ impl Store {
         session_id: &[u8],
         now: OffsetDateTime,
     ) -> Result<Option<EmailCheckRow>, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, EmailCheckRow>(
                 "SELECT session_id, product, email_index, email_sealed, code_mac, tries_left, \
                  created_at, expires_at FROM email_checks WHERE session_id = $1 AND expires_at > $2",

@@ -3,7 +3,7 @@
 //! One [`Store`] API over two backends: SQLite (the embedded default, a file in the data
 //! folder) and PostgreSQL (production, selected by a `postgres://` URL). Every query is a
 //! string literal written once with `$1..$N` placeholders (SQLite accepts them too) and
-//! expanded for both backends by [`backend::with_db!`]; migrations are kept per dialect in
+//! expanded for both backends by `with_db!`; migrations are kept per dialect in
 //! `migrations/sqlite` and `migrations/postgres`.
 //!
 //! Invariants:

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::{with_db, with_db_write, with_write_tx};
+use crate::backend::{with_db, with_write_tx};
 use crate::{Store, StoreError, db_time};
 
 /// A message to queue: sealed to the mail worker's key.
@@ -49,7 +49,7 @@ pub(crate) use insert_outbox;
 impl Store {
     /// Queues a message on its own (when nothing else changes with it).
     pub async fn enqueue(&self, row: &OutboxRow) -> Result<(), StoreError> {
-        with_db_write!(self, Db, pool => {
+        with_db!(self, write, Db, pool => {
             insert_outbox!(Db, pool, row)?;
             self.ring_outbox();
             Ok(())
@@ -105,7 +105,7 @@ impl Store {
 
     /// Schedules another attempt for a message whose delivery failed.
     pub async fn retry_later(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
-        with_db_write!(self, Db, pool => {
+        with_db!(self, write, Db, pool => {
             sqlx::query::<Db>(
                 "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL WHERE id = $2",
             )
@@ -119,7 +119,7 @@ impl Store {
 
     /// How many messages wait for delivery.
     pub async fn outbox_len(&self) -> Result<i64, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             Ok(sqlx::query_scalar::<Db, i64>("SELECT COUNT(*) FROM outbox").fetch_one(pool).await?)
         })
     }

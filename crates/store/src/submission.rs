@@ -144,7 +144,7 @@ impl Store {
     /// Whether a receipt number is already taken (receipt numbers are random; a collision is
     /// retried by the caller with a new number).
     pub async fn receipt_number_taken(&self, receipt_number: &str) -> Result<bool, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             let n = sqlx::query_scalar::<Db, i64>(
                 "SELECT COUNT(*) FROM applications WHERE receipt_number = $1",
             )
@@ -161,7 +161,7 @@ impl Store {
         &self,
         application_id: Uuid,
     ) -> Result<Vec<SealedSecretRow>, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             let rows = sqlx::query_as::<Db, (String, String, Vec<u8>)>(
                 "SELECT kind, key_id, sealed FROM application_secrets WHERE application_id = $1 ORDER BY kind",
             )
@@ -181,7 +181,7 @@ impl Store {
         &self,
         application_id: Uuid,
     ) -> Result<Option<EncryptedRecord>, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, EncryptedRecord>(
                 "SELECT p.fields, k.key_id, k.wrapped FROM application_personal p \
                  JOIN data_keys k ON k.record_id = p.application_id WHERE p.application_id = $1",
@@ -197,7 +197,7 @@ impl Store {
         &self,
         receipt_number: &str,
     ) -> Result<Option<Uuid>, StoreError> {
-        with_db!(self, Db, pool => {
+        with_db!(self, read, Db, pool => {
             Ok(sqlx::query_scalar::<Db, Uuid>("SELECT id FROM applications WHERE receipt_number = $1")
                 .bind(receipt_number)
                 .fetch_optional(pool)
