@@ -7,9 +7,10 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_madoguchi");
 
-fn run(args: &[&str], dir: &std::path::Path) -> Output {
+/// Runs `madoguchi` with the space-separated arguments of `line` in `dir`.
+fn run_line(line: &str, dir: &std::path::Path) -> Output {
     Command::new(BIN)
-        .args(args)
+        .args(line.split(' '))
         .current_dir(dir)
         .output()
         .expect("madoguchi runs")
@@ -30,10 +31,7 @@ fn a_broken_profile_is_refused_with_file_line_and_reason() {
         .expect("edited line")
         + 1;
     std::fs::write(tmp.path().join("bank.toml"), broken).expect("write");
-    let out = run(
-        &["--config", "bank.toml", "--data-dir", "data", "serve"],
-        tmp.path(),
-    );
+    let out = run_line("--config bank.toml --data-dir data serve", tmp.path());
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -46,30 +44,14 @@ fn a_broken_profile_is_refused_with_file_line_and_reason() {
 #[test]
 fn the_development_mode_and_the_back_office_refuse_non_loopback_addresses() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = run(
-        &[
-            "--data-dir",
-            "data",
-            "serve",
-            "--demo",
-            "--public-addr",
-            "0.0.0.0:0",
-        ],
+    let out = run_line(
+        "--data-dir data serve --demo --public-addr 0.0.0.0:0",
         tmp.path(),
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
-    let out = run(
-        &[
-            "--data-dir",
-            "data",
-            "serve",
-            "--demo",
-            "--public-addr",
-            "127.0.0.1:0",
-            "--office-addr",
-            "0.0.0.0:0",
-        ],
+    let out = run_line(
+        "--data-dir data serve --demo --public-addr 127.0.0.1:0 --office-addr 0.0.0.0:0",
         tmp.path(),
     );
     assert_eq!(out.status.code(), Some(1));
@@ -79,7 +61,7 @@ fn the_development_mode_and_the_back_office_refuse_non_loopback_addresses() {
 #[test]
 fn serve_without_a_profile_says_how_to_start() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = run(&["--data-dir", "data", "serve"], tmp.path());
+    let out = run_line("--data-dir data serve", tmp.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--demo"));
 }
@@ -87,15 +69,8 @@ fn serve_without_a_profile_says_how_to_start() {
 #[test]
 fn the_core_private_key_is_never_written_into_the_data_folder() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = run(
-        &[
-            "--data-dir",
-            "data",
-            "keys",
-            "init",
-            "--core-private-key",
-            "data/core.key",
-        ],
+    let out = run_line(
+        "--data-dir data keys init --core-private-key data/core.key",
         tmp.path(),
     );
     assert_eq!(
@@ -105,15 +80,8 @@ fn the_core_private_key_is_never_written_into_the_data_folder() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(!tmp.path().join("data/core.key").exists());
-    let out = run(
-        &[
-            "--data-dir",
-            "data",
-            "keys",
-            "init",
-            "--core-private-key",
-            "core.key",
-        ],
+    let out = run_line(
+        "--data-dir data keys init --core-private-key core.key",
         tmp.path(),
     );
     assert!(
