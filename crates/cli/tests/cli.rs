@@ -206,3 +206,36 @@ async fn serve_demo_creates_what_it_needs_prints_its_urls_and_stops_cleanly() {
         "SIGTERM stops the server cleanly: {status:?}"
     );
 }
+
+#[test]
+fn migrate_uses_the_database_url_it_is_given() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("elsewhere.sqlite3");
+    let line = format!(
+        "--data-dir data --database-url sqlite://{} migrate",
+        db.display()
+    );
+    let out = run_line(&line, tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        db.exists(),
+        "the database named by --database-url was created"
+    );
+    assert!(
+        !tmp.path().join("data/madoguchi.sqlite3").exists(),
+        "not the default one"
+    );
+    let out = run_line(
+        "--data-dir data --database-url mysql://nowhere/db migrate",
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--database-url"),
+        "says which option is wrong"
+    );
+}
