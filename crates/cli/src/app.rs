@@ -11,7 +11,7 @@ use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
 use madoguchi_keyring::MailKeyring;
 use madoguchi_mail::{OutboxWorker, Transport};
-use madoguchi_public::PublicState;
+use madoguchi_public::{PublicState, RateLimitSettings};
 use madoguchi_seal::PublicKeySet;
 use madoguchi_store::Store;
 use tokio::net::TcpListener;
@@ -31,6 +31,7 @@ pub struct AppConfig {
     pub cookie_secure: bool,
     pub mail_from: String,
     pub transport: Transport,
+    pub rate_limits: RateLimitSettings,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -94,7 +95,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let cookies = CookiePolicy {
         secure: config.cookie_secure,
     };
-    let public_state = PublicState::new(store.clone(), profile, keys, cookies)
+    let public_state = PublicState::new(store.clone(), profile, keys, cookies, config.rate_limits)
         .context("the message catalogue does not parse")?;
 
     let public_listener = TcpListener::bind(config.public_addr)

@@ -1,6 +1,7 @@
 //! Command-line interface (SPEC §10).
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +69,18 @@ pub struct ServeArgs {
         default_value = "no-reply@madoguchi.invalid"
     )]
     pub mail_from: String,
+
+    /// Per client address and minute: e-mail checks started (each sends an e-mail).
+    #[arg(long, env = "MADOGUCHI_LIMIT_EMAIL_CHECKS", default_value = "30")]
+    pub limit_email_checks: NonZeroU32,
+
+    /// Per client address and minute: verification codes tried.
+    #[arg(long, env = "MADOGUCHI_LIMIT_CODE_TRIES", default_value = "60")]
+    pub limit_code_tries: NonZeroU32,
+
+    /// Per client address and minute: applications submitted.
+    #[arg(long, env = "MADOGUCHI_LIMIT_SUBMISSIONS", default_value = "30")]
+    pub limit_submissions: NonZeroU32,
 
     /// Deliver e-mail by SMTP instead of writing it to `<data-dir>/outbox`, e.g.
     /// `smtp://user:pass@mail.example.jp:587?tls=required`.

@@ -228,3 +228,61 @@ async fn every_form_of_the_public_site_refuses_a_post_without_its_csrf_token() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_starting_too_many_email_checks_is_told_to_wait() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let client = TestApp::client();
+    let page = client
+        .get(app.url("/apply/savings-account"))
+        .send()
+        .await
+        .expect("start")
+        .text()
+        .await
+        .expect("body");
+    let csrf = csrf_of(&page);
+    let quota = madoguchi_public::RateLimitSettings::default()
+        .email_checks_per_minute
+        .get();
+    let url = app.url("/apply/savings-account/email");
+    for n in 0..quota {
+        let email = format!("burst{n}@example.jp");
+        let ok = post_form(&client, &url, &[("csrf", &csrf), ("email", &email)]).await;
+        assert_eq!(ok.status(), 200, "check {n} is within the quota");
+    }
+    let refused = post_form(
+        &client,
+        &url,
+        &[("csrf", &csrf), ("email", "one-more@example.jp")],
+    )
+    .await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("body")
+            .contains("1分ほどおいてから"),
+        "says what to do"
+    );
+    assert_eq!(
+        client
+            .get(app.url("/"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200,
+        "pages still answer"
+    );
+    app.stop().await;
+}

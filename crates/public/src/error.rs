@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -24,6 +24,8 @@ pub enum PublicError {
     SessionExpired,
     #[error("product not offered")]
     ProductClosed,
+    #[error("rate limited for {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("storage: {0}")]
     Store(#[from] madoguchi_store::StoreError),
     #[error("internal: {0}")]
@@ -80,6 +82,12 @@ impl PublicError {
                 "この商品のお申込みは現在受け付けておりません。",
                 false,
             ),
+            PublicError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "しばらくしてから、もう一度お試しください",
+                "短い時間に多くのお申込み操作があったため、一時的に受付を止めています。1分ほどおいてから、もう一度お試しください。入力済みの内容は保存されています。",
+                false,
+            ),
             PublicError::Store(_) | PublicError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "ただいま処理できません",
@@ -108,6 +116,14 @@ impl IntoResponse for PublicError {
         }
         let (status, text) = self.text();
         let mut response = status.into_response();
+        if let PublicError::RateLimited {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
         response.extensions_mut().insert(text);
         response
     }
@@ -142,5 +158,9 @@ pub async fn render_error_pages(
         message: text.message,
         restart: text.restart,
     };
-    (response.status(), page).into_response()
+    // Keep the status and headers of the error (Retry-After, cookies); replace the body.
+    let (mut parts, _) = response.into_parts();
+    let (page_parts, body) = page.into_response().into_parts();
+    parts.headers.extend(page_parts.headers);
+    Response::from_parts(parts, body)
 }

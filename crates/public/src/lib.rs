@@ -15,6 +15,7 @@ mod clock;
 mod draft;
 mod error;
 mod form;
+mod limits;
 mod mail;
 mod messages;
 mod savings;
@@ -35,6 +36,7 @@ use axum::routing::get;
 use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
 
 pub use error::PublicError;
+pub use limits::RateLimitSettings;
 pub use messages::Catalog;
 pub use state::{Layout, PublicState};
 

@@ -9,6 +9,7 @@ use madoguchi_seal::{
 };
 use madoguchi_store::Store;
 
+use crate::limits::{RateLimitSettings, RateLimits};
 use crate::messages::Catalog;
 
 /// The bank's name and support contact, shown on every page.
@@ -49,6 +50,7 @@ pub struct PublicState {
     pub crypto: Arc<PublicCrypto>,
     pub catalog: Arc<Catalog>,
     pub cookies: CookiePolicy,
+    pub limits: Arc<RateLimits>,
 }
 
 impl PublicState {
@@ -57,6 +59,7 @@ impl PublicState {
         profile: Arc<BankProfile>,
         keys: PublicKeySet,
         cookies: CookiePolicy,
+        limits: RateLimitSettings,
     ) -> Result<PublicState, toml::de::Error> {
         let layout = Layout {
             bank_name: profile.bank().name_ja().to_owned(),
@@ -70,6 +73,7 @@ impl PublicState {
             crypto: Arc::new(PublicCrypto::new(keys)),
             catalog: Arc::new(Catalog::japanese()?),
             cookies,
+            limits: Arc::new(RateLimits::new(limits)),
         })
     }
 }

@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 
 use anyhow::bail;
 use madoguchi_mail::Transport;
+use madoguchi_public::RateLimitSettings;
 
 use crate::app::{self, AppConfig};
 use crate::cli::{Cli, ServeArgs};
@@ -38,6 +39,11 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         cookie_secure: !args.demo,
         mail_from: args.mail_from.clone(),
         transport,
+        rate_limits: RateLimitSettings {
+            email_checks_per_minute: args.limit_email_checks,
+            code_tries_per_minute: args.limit_code_tries,
+            submissions_per_minute: args.limit_submissions,
+        },
     };
     let mut running = app::start(config).await?;
     if args.demo {

@@ -93,6 +93,7 @@ impl TestApp {
             cookie_secure: false,
             mail_from: "no-reply@demo-bank.example".to_owned(),
             transport: Transport::Folder(data.outbox()),
+            rate_limits: madoguchi_public::RateLimitSettings::default(),
         };
         let running = start(config).await.expect("server starts");
         Some(TestApp {

@@ -6,7 +6,9 @@ mod steps;
 mod submit;
 
 use axum::Router;
-use axum::extract::{Extension, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Extension, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use madoguchi_domain::Product;
@@ -15,6 +17,7 @@ use crate::apply::{Flow, email_check};
 use crate::draft;
 use crate::error::PublicError;
 use crate::form::FormData;
+use crate::limits::Action;
 use crate::session::BrowserSession;
 use crate::state::PublicState;
 use crate::view::FormView;
@@ -66,8 +69,10 @@ async fn start(
 async fn send_code(
     State(state): State<PublicState>,
     Extension(session): Extension<BrowserSession>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     form: FormData,
 ) -> Result<Response, PublicError> {
+    state.limits.check(Action::EmailCheck, client.ip())?;
     email_check::send_code(&state, &session, &FLOW, form).await
 }
 
@@ -81,8 +86,10 @@ async fn verify_page(
 async fn check_code(
     State(state): State<PublicState>,
     Extension(session): Extension<BrowserSession>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     form: FormData,
 ) -> Result<Response, PublicError> {
+    state.limits.check(Action::CodeTry, client.ip())?;
     email_check::check_code(&state, &session, &FLOW, form).await
 }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Extension, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Extension, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_domain::ReceiptNumber;
 use madoguchi_domain::person::EmailAddress;
@@ -21,6 +23,7 @@ use super::steps::{CASH_CARD_PIN, STEPS, Step, first_unfinished, stored_form};
 use crate::draft::{self, Draft};
 use crate::error::PublicError;
 use crate::form::FormData;
+use crate::limits::Action;
 use crate::mail;
 use crate::session::BrowserSession;
 use crate::state::{Layout, PublicState};
@@ -154,8 +157,10 @@ fn display_value(state: &PublicState, field: &str, value: &str) -> String {
 pub async fn submit(
     State(state): State<PublicState>,
     Extension(session): Extension<BrowserSession>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     form: FormData,
 ) -> Result<Response, PublicError> {
+    state.limits.check(Action::Submission, client.ip())?;
     session.check_csrf(&state, &form)?;
     let draft = match ready_draft(&state, &session).await? {
         Ok(draft) => draft,
