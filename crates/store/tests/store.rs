@@ -15,15 +15,24 @@ struct TestDb {
 }
 
 impl TestDb {
-    /// Closes the store and drops a PostgreSQL test database.
+    /// Closes the store; the PostgreSQL test database is dropped with the value.
     async fn finish(self) {
         self.store.close().await;
-        let Some((base, name)) = self.pg else { return };
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&format!("{base}/postgres")).await {
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-                .execute(&mut admin)
-                .await;
+    }
+}
+
+/// Drops a PostgreSQL test database, also when a test panicked (with `psql`: no runtime here).
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.pg.take() {
+            let _ = std::process::Command::new("psql")
+                .arg(format!("{base}/postgres"))
+                .args([
+                    "-q",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
         }
     }
 }

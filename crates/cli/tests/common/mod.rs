@@ -177,7 +177,7 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
-        let Some(name) = &self.pg_database else {
+        let Some(name) = self.pg_database.take() else {
             return;
         };
         if let Ok(mut conn) =
@@ -187,6 +187,23 @@ impl TestApp {
             let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
                 .execute(&mut conn)
                 .await;
+        }
+    }
+}
+
+/// A test that panicked never reached [`TestApp::stop`]: its PostgreSQL database is dropped
+/// here, with `psql`, so that failed runs leave nothing behind.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_database.take() {
+            let _ = std::process::Command::new("psql")
+                .arg(format!("{}/postgres", pg_base_url()))
+                .args([
+                    "-q",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
         }
     }
 }
