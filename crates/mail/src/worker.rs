@@ -47,17 +47,16 @@ impl OutboxWorker {
     pub async fn deliver_due(&self) -> Result<DeliveryReport, madoguchi_store::StoreError> {
         let mut report = DeliveryReport::default();
         loop {
-            let batch = self
+            let claim = self
                 .store
                 .claim_outbox(OffsetDateTime::now_utc(), LEASE, BATCH)
                 .await?;
-            if batch.is_empty() {
+            if claim.messages.is_empty() {
                 return Ok(report);
             }
-            let mut delivered = Vec::with_capacity(batch.len());
-            for message in batch {
-                match self.deliver(&message).await {
-                    Ok(()) => delivered.push(message.id),
+            for message in &claim.messages {
+                match self.deliver(message).await {
+                    Ok(()) => report.delivered += 1,
                     Err(e) => {
                         // The error names no recipient: addresses stay out of logs.
                         tracing::warn!(message = %message.id, attempts = message.attempts, error = %e, "delivery deferred");
@@ -69,8 +68,7 @@ impl OutboxWorker {
             }
             // A crash before this line re-sends the batch after its lease: at least once,
             // never lost.
-            self.store.delivered_all(&delivered).await?;
-            report.delivered += delivered.len();
+            self.store.remove_delivered(claim.token).await?;
         }
     }
 

@@ -27,5 +27,5 @@ pub use clock::db_time;
 pub use draft::DraftRow;
 pub use email_check::{CodeAttempt, EmailCheckRow};
 pub use error::StoreError;
-pub use outbox::{OutboxMessage, OutboxRow};
+pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
 pub use submission::{EncryptedRecord, NewApplication, SealedSecretRow};

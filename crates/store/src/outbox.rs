@@ -16,6 +16,13 @@ pub struct OutboxRow {
     pub created_at: OffsetDateTime,
 }
 
+/// Messages claimed together by one worker, and the token that marks them.
+#[derive(Debug, Clone)]
+pub struct OutboxClaim {
+    pub token: Uuid,
+    pub messages: Vec<OutboxMessage>,
+}
+
 /// A queued message claimed by a worker.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxMessage {
@@ -63,42 +70,48 @@ impl Store {
         now: OffsetDateTime,
         lease: time::Duration,
         limit: i64,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
+    ) -> Result<OutboxClaim, StoreError> {
         let now = db_time(now);
         let until = db_time(now + lease);
+        let token = Uuid::new_v4();
+        // The outer conditions repeat the inner ones: on PostgreSQL a worker that waited for
+        // another's row lock re-checks them, and so never claims a message twice.
         with_write_tx!(self, Db, tx => {
-            let claimed = sqlx::query_as::<Db, OutboxMessage>(
-                "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+            let messages = sqlx::query_as::<Db, OutboxMessage>(
+                "UPDATE outbox SET locked_until = $1, claim_token = $4, attempts = attempts + 1 \
                  WHERE id IN (SELECT id FROM outbox WHERE next_attempt_at <= $2 \
                    AND (locked_until IS NULL OR locked_until <= $2) \
                    ORDER BY next_attempt_at LIMIT $3) \
+                 AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until <= $2) \
                  RETURNING id, key_id, sealed, attempts, created_at",
             )
             .bind(until)
             .bind(now)
             .bind(limit)
+            .bind(token)
             .fetch_all(&mut *tx)
             .await?;
             tx.commit().await?;
-            Ok(claimed)
+            Ok(OutboxClaim { token, messages })
+        })
+    }
+
+    /// Removes the messages of a claim that are still held by it: the delivered ones (a failed
+    /// one was released by [`Store::retry_later`], an expired lease's by another claim).
+    pub async fn remove_delivered(&self, token: Uuid) -> Result<u64, StoreError> {
+        with_db!(self, write, Db, pool => {
+            Ok(sqlx::query::<Db>("DELETE FROM outbox WHERE claim_token = $1")
+                .bind(token)
+                .execute(pool)
+                .await?
+                .rows_affected())
         })
     }
 
     /// Removes a delivered message.
     pub async fn delivered(&self, id: Uuid) -> Result<(), StoreError> {
-        self.delivered_all(&[id]).await
-    }
-
-    /// Removes delivered messages, in one transaction (one commit for a whole batch).
-    pub async fn delivered_all(&self, ids: &[Uuid]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        with_write_tx!(self, Db, tx => {
-            for id in ids {
-                sqlx::query::<Db>("DELETE FROM outbox WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
+        with_db!(self, write, Db, pool => {
+            sqlx::query::<Db>("DELETE FROM outbox WHERE id = $1").bind(id).execute(pool).await?;
             Ok(())
         })
     }
@@ -107,7 +120,8 @@ impl Store {
     pub async fn retry_later(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
         with_db!(self, write, Db, pool => {
             sqlx::query::<Db>(
-                "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL WHERE id = $2",
+                "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, claim_token = NULL \
+                 WHERE id = $2",
             )
             .bind(db_time(at))
             .bind(id)

@@ -237,38 +237,72 @@ async fn a_taken_receipt_number_is_a_unique_violation(store: &Store) {
 }
 
 async fn claimed_mail_is_leased_and_retried(store: &Store) {
+    // Earlier checks queued e-mails of their own into this store: deliver them first.
+    let earlier = store
+        .claim_outbox(OffsetDateTime::now_utc(), Duration::minutes(2), 1000)
+        .await
+        .expect("claim");
+    store.remove_delivered(earlier.token).await.expect("remove");
+    assert_eq!(store.outbox_len().await.expect("len"), 0);
     let row = outbox_row();
     store.enqueue(&row).await.expect("enqueue");
     let now = OffsetDateTime::now_utc();
-    let claimed = store
+    let holds =
+        |claim: &madoguchi_store::OutboxClaim| claim.messages.iter().any(|m| m.id == row.id);
+    let first = store
         .claim_outbox(now, Duration::minutes(2), 100)
         .await
         .expect("claim");
-    assert!(claimed.iter().any(|m| m.id == row.id));
+    assert!(holds(&first));
     let again = store
         .claim_outbox(now, Duration::minutes(2), 100)
         .await
         .expect("claim");
-    assert!(
-        !again.iter().any(|m| m.id == row.id),
-        "a leased message is not claimed twice"
-    );
-    let after_lease = store
+    assert!(!holds(&again), "a leased message is not claimed twice");
+
+    // The first worker stalls past its lease; another claims the message again.
+    let second = store
         .claim_outbox(now + Duration::minutes(3), Duration::minutes(2), 100)
         .await
         .expect("claim");
     assert!(
-        after_lease
+        second
+            .messages
             .iter()
             .any(|m| m.id == row.id && m.attempts == 2),
-        "a crashed worker's message comes back"
+        "a stalled worker's message comes back"
     );
-    store.delivered(row.id).await.expect("delivered");
-    let none = store
+    store.remove_delivered(first.token).await.expect("remove");
+    assert_eq!(
+        store.outbox_len().await.expect("len"),
+        1,
+        "the stalled worker cannot remove what it no longer holds"
+    );
+    store.remove_delivered(second.token).await.expect("remove");
+    assert_eq!(
+        store.outbox_len().await.expect("len"),
+        0,
+        "the holder removes it once delivered"
+    );
+
+    // A failed delivery is released for a later attempt, and not removed with its batch.
+    let failed = outbox_row();
+    store.enqueue(&failed).await.expect("enqueue");
+    let claim = store
         .claim_outbox(now + Duration::minutes(10), Duration::minutes(2), 100)
         .await
         .expect("claim");
-    assert!(!none.iter().any(|m| m.id == row.id));
+    store
+        .retry_later(failed.id, now + Duration::minutes(11))
+        .await
+        .expect("retry");
+    store.remove_delivered(claim.token).await.expect("remove");
+    assert_eq!(
+        store.outbox_len().await.expect("len"),
+        1,
+        "kept for its retry"
+    );
+    store.delivered(failed.id).await.expect("delivered");
 }
 
 async fn expired_drafts_are_purged(store: &Store) {
