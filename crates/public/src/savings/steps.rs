@@ -18,6 +18,10 @@ use crate::state::PublicState;
 use crate::view::FormView;
 
 /// The form steps in order.
+///
+/// Identity verification (本人確認: document photos and a selfie, or a JPKI/IC result) belongs
+/// between `Profile` and `Branch`: a step whose files are encrypted with the record's own key
+/// before they touch the disk, and whose draft entry holds only their references.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Personal,
