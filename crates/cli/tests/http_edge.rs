@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Db, TestApp, csrf_of, post_form};
+use common::{Db, TestApp, post_form};
 
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
@@ -10,15 +10,7 @@ async fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
         return;
     };
     let client = TestApp::client();
-    let page = client
-        .get(app.url("/apply/savings-account"))
-        .send()
-        .await
-        .expect("start")
-        .text()
-        .await
-        .expect("body");
-    let csrf = csrf_of(&page);
+    let csrf = app.open_application(&client).await;
     let email_url = app.url("/apply/savings-account/email");
 
     let missing_csrf = post_form(&client, &email_url, &[("email", "a@example.jp")]).await;
@@ -235,15 +227,7 @@ async fn a_client_starting_too_many_email_checks_is_told_to_wait() {
         return;
     };
     let client = TestApp::client();
-    let page = client
-        .get(app.url("/apply/savings-account"))
-        .send()
-        .await
-        .expect("start")
-        .text()
-        .await
-        .expect("body");
-    let csrf = csrf_of(&page);
+    let csrf = app.open_application(&client).await;
     let quota = madoguchi_public::RateLimitSettings::default()
         .email_checks_per_minute
         .get();

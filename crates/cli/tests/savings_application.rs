@@ -236,15 +236,7 @@ async fn a_wrong_code_is_refused_and_tries_run_out() {
     };
     let client = TestApp::client();
     let email = Applicant::new().email;
-    let page = client
-        .get(app.url("/apply/savings-account"))
-        .send()
-        .await
-        .expect("start")
-        .text()
-        .await
-        .expect("body");
-    let csrf = csrf_of(&page);
+    let csrf = app.open_application(&client).await;
     post_form(
         &client,
         &app.url("/apply/savings-account/email"),

@@ -93,15 +93,7 @@ impl Applicant {
 
 /// Drives a browser-like client through the e-mail check; returns the session's client.
 pub async fn verify_email(app: &TestApp, client: &reqwest::Client, email: &str) {
-    let page = client
-        .get(app.url("/apply/savings-account"))
-        .send()
-        .await
-        .expect("start")
-        .text()
-        .await
-        .expect("body");
-    let csrf = csrf_of(&page);
+    let csrf = app.open_application(client).await;
     let response = post_form(
         client,
         &app.url("/apply/savings-account/email"),

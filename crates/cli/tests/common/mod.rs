@@ -117,6 +117,20 @@ impl TestApp {
         &self.running.as_ref().expect("running").store
     }
 
+    /// Opens the savings-account application with `client` (starting its browser session) and
+    /// returns the session's CSRF token.
+    pub async fn open_application(&self, client: &reqwest::Client) -> String {
+        let page = client
+            .get(self.url("/apply/savings-account"))
+            .send()
+            .await
+            .expect("start")
+            .text()
+            .await
+            .expect("body");
+        csrf_of(&page)
+    }
+
     /// A browser-like client: keeps cookies, follows redirects.
     pub fn client() -> reqwest::Client {
         reqwest::Client::builder()
