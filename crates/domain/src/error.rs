@@ -80,6 +80,19 @@ pub enum ErrorCode {
     /// and letters without I and O). Fix: copy it from the confirmation e-mail, e.g.
     /// 7KQ2-M9XA-4HTD.
     InvalidReceiptNumber,
+    /// `slot-not-offered`: the chosen time is not the start of one of this loan centre's
+    /// slots that day (a tampered or outdated form, or the centre's hours changed). Fix:
+    /// choose again from the list of free slots.
+    SlotNotOffered,
+    /// `slot-closed`: the loan centre is closed that day (public holiday, 12/31–1/3, one of
+    /// its own closed days, or a weekday without hours). Fix: choose another day.
+    SlotClosed,
+    /// `slot-outside-window`: the slot has passed or lies outside the booking window (before
+    /// the first or after the last bookable day). Fix: choose a slot from the list shown.
+    SlotOutsideWindow,
+    /// `slot-unchanged`: a change asked for the slot the booking already has. Fix: choose
+    /// another time, or keep the booking as it is.
+    SlotUnchanged,
 }
 
 impl ErrorCode {
@@ -108,6 +121,10 @@ impl ErrorCode {
         Self::MustAccept,
         Self::InvalidChoice,
         Self::InvalidReceiptNumber,
+        Self::SlotNotOffered,
+        Self::SlotClosed,
+        Self::SlotOutsideWindow,
+        Self::SlotUnchanged,
     ];
 
     /// The stable kebab-case name of the code.
@@ -136,6 +153,10 @@ impl ErrorCode {
             Self::MustAccept => "must-accept",
             Self::InvalidChoice => "invalid-choice",
             Self::InvalidReceiptNumber => "invalid-receipt-number",
+            Self::SlotNotOffered => "slot-not-offered",
+            Self::SlotClosed => "slot-closed",
+            Self::SlotOutsideWindow => "slot-outside-window",
+            Self::SlotUnchanged => "slot-unchanged",
         }
     }
 }

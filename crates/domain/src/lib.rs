@@ -8,9 +8,10 @@
 //! - **Parse, don't validate.** Each value type is built only by parsing untrusted input
 //!   (or deserializing, which parses again); holding one means it is valid. Fields are
 //!   private.
-//! - **No I/O.** No files, network, clock or environment: the caller passes `today` and the
-//!   profile text. The only system call is the operating system's random generator behind
-//!   [`receipt::ReceiptNumber::generate`] and [`verification::VerificationCode::generate`].
+//! - **No I/O.** No files, network, clock or environment: the caller passes `today` (or
+//!   `now`) and the profile text; the holiday table is compiled in. The only system call is
+//!   the operating system's random generator behind [`receipt::ReceiptNumber::generate`] and
+//!   [`verification::VerificationCode::generate`].
 //! - **Knows nothing of HTTP, SQL, templates or keys.** Forms arrive through the small
 //!   [`savings::FormInput`] trait; encryption of personal fields is the storage layer's job,
 //!   which this crate helps by listing them ([`savings::PersonalStep::personal_fields`]).
@@ -20,6 +21,7 @@
 //! - **Secrets stay secret.** [`pin::Pin`] cannot be printed, serialized, cloned or compared
 //!   and is wiped on drop; [`verification::VerificationCode`] hides itself from `Debug`.
 
+pub mod calendar;
 pub mod era;
 pub mod error;
 mod macros;
@@ -28,10 +30,12 @@ pub mod pin;
 pub mod product;
 pub mod profile;
 pub mod receipt;
+pub mod reservation;
 pub mod savings;
 pub mod text;
 pub mod verification;
 
+pub use calendar::HolidayCalendar;
 pub use error::{ErrorCode, FieldError, FieldErrors, ForField};
 pub use person::{
     Address, BirthDate, EmailAddress, KanaName, KanjiName, PhoneNumber, PostalCode, Prefecture, Sex,
@@ -40,5 +44,6 @@ pub use pin::{Pin, PinContext, PinFields};
 pub use product::{ApplicationStatus, Product, Service};
 pub use profile::{BankProfile, ProfileError};
 pub use receipt::{RandomnessUnavailable, ReceiptNumber};
+pub use reservation::{BookingWindow, JST, Slot, SlotRefusal};
 pub use savings::FormInput;
 pub use verification::{OutgoingMail, VerificationCode};

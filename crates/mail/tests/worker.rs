@@ -31,12 +31,12 @@ async fn an_undeliverable_message_waits_and_is_delivered_later() {
     let sealed = sealer
         .seal(&id, &serde_json::to_vec(&mail).expect("json"))
         .expect("seal");
-    let row = OutboxRow {
+    let row = OutboxRow::now(
         id,
-        key_id: sealed.key_id().to_string(),
-        sealed: sealed.into_bytes(),
-        created_at: OffsetDateTime::now_utc(),
-    };
+        sealed.key_id().to_string(),
+        sealed.into_bytes(),
+        OffsetDateTime::now_utc(),
+    );
     store.enqueue(&row).await.expect("enqueue");
 
     let from = "no-reply@bank.example".parse().expect("from");

@@ -81,10 +81,10 @@ pub fn seal(state: &PublicState, mail: &OutgoingMail) -> Result<OutboxRow, Publi
         .mail
         .seal(&id, &plain)
         .map_err(|e| PublicError::Internal(format!("mail seal: {e}")))?;
-    Ok(OutboxRow {
+    Ok(OutboxRow::now(
         id,
-        key_id: sealed.key_id().to_string(),
-        sealed: sealed.as_bytes().to_vec(),
-        created_at: OffsetDateTime::now_utc(),
-    })
+        sealed.key_id().to_string(),
+        sealed.as_bytes().to_vec(),
+        OffsetDateTime::now_utc(),
+    ))
 }

@@ -12,12 +12,28 @@ use zeroize::Zeroizing;
 
 use crate::error::SealError;
 
-/// Label hashed before the secret to make the row's lookup id.
-const LOOKUP_LABEL: &[u8] = b"madoguchi/draft/v1/lookup\x00";
-/// HKDF salt for the draft key.
-const KDF_SALT: &[u8] = b"madoguchi/draft/v1";
-/// HKDF info for the draft key.
-const KDF_INFO: &[u8] = b"madoguchi/draft/v1/key";
+/// The labels that separate one use of a holder-kept secret from another, so that a draft
+/// cookie can never stand for a booking token or the other way round.
+struct Labels {
+    /// Hashed before the secret to make the row's lookup id.
+    lookup: &'static [u8],
+    /// HKDF salt of the key.
+    salt: &'static [u8],
+    /// HKDF info of the key.
+    info: &'static [u8],
+}
+
+const DRAFT_LABELS: Labels = Labels {
+    lookup: b"madoguchi/draft/v1/lookup\x00",
+    salt: b"madoguchi/draft/v1",
+    info: b"madoguchi/draft/v1/key",
+};
+
+const BOOKING_LABELS: Labels = Labels {
+    lookup: b"madoguchi/booking/v1/lookup\x00",
+    salt: b"madoguchi/booking/v1",
+    info: b"madoguchi/booking/v1/key",
+};
 /// Version byte of a draft ciphertext.
 const DRAFT_FORMAT_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
@@ -31,24 +47,36 @@ const TAG_LEN: usize = 16;
 /// info `madoguchi/draft/v1/key`). The database alone can read neither.
 pub struct DraftSecret {
     secret: Zeroizing<[u8; 32]>,
+    labels: &'static Labels,
     /// The HKDF-derived draft key, derived once so [`cipher`](Self::cipher) cannot fail.
     key: Zeroizing<[u8; 32]>,
 }
 
 impl DraftSecret {
-    fn from_secret(secret: Zeroizing<[u8; 32]>) -> Result<Self, SealError> {
+    fn from_secret(
+        secret: Zeroizing<[u8; 32]>,
+        labels: &'static Labels,
+    ) -> Result<Self, SealError> {
         let mut key = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(Some(KDF_SALT), &secret[..])
-            .expand(KDF_INFO, &mut key[..])
+        Hkdf::<Sha256>::new(Some(labels.salt), &secret[..])
+            .expand(labels.info, &mut key[..])
             .map_err(|_| SealError::Kdf)?;
-        Ok(DraftSecret { secret, key })
+        Ok(DraftSecret {
+            secret,
+            labels,
+            key,
+        })
     }
 
     /// A fresh random secret.
     pub fn generate() -> Result<Self, SealError> {
+        Self::generate_for(&DRAFT_LABELS)
+    }
+
+    fn generate_for(labels: &'static Labels) -> Result<Self, SealError> {
         let mut secret = Zeroizing::new([0u8; 32]);
         getrandom::fill(&mut secret[..])?;
-        Self::from_secret(secret)
+        Self::from_secret(secret, labels)
     }
 
     /// The cookie value: 43 characters of base64url without padding.
@@ -61,12 +89,16 @@ impl DraftSecret {
     /// Reads a cookie value; `None` unless it is exactly a value from
     /// [`to_cookie_value`](Self::to_cookie_value).
     pub fn from_cookie_value(value: &str) -> Option<Self> {
+        Self::decode(value, &DRAFT_LABELS)
+    }
+
+    fn decode(value: &str, labels: &'static Labels) -> Option<Self> {
         if value.len() != 43 {
             return None;
         }
         let mut secret = Zeroizing::new([0u8; 32]);
         match URL_SAFE_NO_PAD.decode_slice(value.as_bytes(), &mut secret[..]) {
-            Ok(32) => Self::from_secret(secret).ok(),
+            Ok(32) => Self::from_secret(secret, labels).ok(),
             _ => None,
         }
     }
@@ -74,7 +106,7 @@ impl DraftSecret {
     /// The id of the draft's database row.
     pub fn lookup_id(&self) -> [u8; 32] {
         Sha256::new()
-            .chain_update(LOOKUP_LABEL)
+            .chain_update(self.labels.lookup)
             .chain_update(&self.secret[..])
             .finalize()
             .into()
@@ -89,6 +121,47 @@ impl DraftSecret {
 impl fmt::Debug for DraftSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("DraftSecret(..)")
+    }
+}
+
+/// The change/cancel token of a visit booking: 32 random bytes sent only in the customer's
+/// e-mail link. The database keeps its [`lookup_id`](Self::lookup_id) (a SHA-256 under its
+/// own label) and, encrypted with a key derived from it, the name and address the booking's
+/// later e-mails need. So the public site can write to a customer about their booking only
+/// while that customer presents the link, and a database dump opens neither.
+pub struct BookingToken(DraftSecret);
+
+impl BookingToken {
+    /// A fresh random token.
+    pub fn generate() -> Result<Self, SealError> {
+        DraftSecret::generate_for(&BOOKING_LABELS).map(BookingToken)
+    }
+
+    /// The token as it appears in the link: 43 characters of base64url without padding.
+    pub fn to_link_value(&self) -> Zeroizing<String> {
+        self.0.to_cookie_value()
+    }
+
+    /// Reads a link value; `None` unless it is exactly a value from
+    /// [`to_link_value`](Self::to_link_value).
+    pub fn from_link_value(value: &str) -> Option<Self> {
+        DraftSecret::decode(value, &BOOKING_LABELS).map(BookingToken)
+    }
+
+    /// The id of the booking's database row.
+    pub fn lookup_id(&self) -> [u8; 32] {
+        self.0.lookup_id()
+    }
+
+    /// The cipher of the booking's contact capsule.
+    pub fn cipher(&self) -> DraftCipher {
+        self.0.cipher()
+    }
+}
+
+impl fmt::Debug for BookingToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BookingToken(..)")
     }
 }
 
@@ -178,6 +251,23 @@ mod tests {
             assert!(DraftSecret::from_cookie_value(bad).is_none(), "{bad}");
         }
         assert_eq!(format!("{s:?}"), "DraftSecret(..)");
+    }
+
+    #[test]
+    fn a_booking_token_and_a_draft_cookie_of_the_same_bytes_open_nothing_of_each_other() {
+        let token = BookingToken::generate().unwrap();
+        let link = token.to_link_value();
+        let back = BookingToken::from_link_value(&link).unwrap();
+        assert_eq!(back.lookup_id(), token.lookup_id());
+        let as_draft = DraftSecret::from_cookie_value(&link).unwrap();
+        assert_ne!(as_draft.lookup_id(), token.lookup_id());
+        let ct = token.cipher().encrypt(b"contact", b"id").unwrap();
+        assert_eq!(&*back.cipher().decrypt(&ct, b"id").unwrap(), b"contact");
+        assert_eq!(
+            as_draft.cipher().decrypt(&ct, b"id"),
+            Err(DraftError::Authentication)
+        );
+        assert_eq!(format!("{token:?}"), "BookingToken(..)");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub mod suite;
 
 pub use blind::{BlindIndex, BlindIndexKey};
 pub use csrf::CsrfKey;
-pub use draft::{DraftCipher, DraftError, DraftSecret};
+pub use draft::{BookingToken, DraftCipher, DraftError, DraftSecret};
 pub use envelope::{EncryptedFields, EnvelopeWriter, RecordEncryptor, WrappedKey};
 pub use error::{FormatError, SealError};
 pub use key_id::{KeyId, KeyIdParseError};

@@ -15,6 +15,18 @@ pub enum StoreError {
     /// The transaction that held this write could not be committed; nothing of it is stored.
     #[error("commit failed: {0}")]
     CommitFailed(String),
+    /// The slot has no free place left.
+    #[error("the slot is fully booked")]
+    SlotFull,
+    /// The e-mail address already holds the most future bookings the bank allows.
+    #[error("too many future bookings for this e-mail address")]
+    TooManyBookings,
+    /// This booking form was already submitted.
+    #[error("this booking form was already submitted")]
+    DuplicateRequest,
+    /// The booking was changed or cancelled meanwhile.
+    #[error("the booking was changed or cancelled meanwhile")]
+    BookingChanged,
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,

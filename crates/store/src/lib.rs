@@ -14,6 +14,7 @@
 //!   the outbox message that announces it (transactional outbox).
 
 mod backend;
+mod booking;
 mod clock;
 mod draft;
 mod email_check;
@@ -23,6 +24,7 @@ mod outbox;
 mod submission;
 
 pub use backend::{Backend, Store};
+pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount, SlotRef};
 pub use clock::db_time;
 pub use draft::DraftRow;
 pub use email_check::{CodeAttempt, EmailCheckRow};

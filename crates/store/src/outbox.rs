@@ -14,6 +14,24 @@ pub struct OutboxRow {
     pub key_id: String,
     pub sealed: Vec<u8>,
     pub created_at: OffsetDateTime,
+    /// When to send it; `None` is at once. A reminder is due the day before the visit.
+    pub due_at: Option<OffsetDateTime>,
+    /// The booking this message reminds of: a change or cancellation withdraws it.
+    pub reminder_for: Option<Uuid>,
+}
+
+impl OutboxRow {
+    /// A message to send at once.
+    pub fn now(id: Uuid, key_id: String, sealed: Vec<u8>, created_at: OffsetDateTime) -> Self {
+        OutboxRow {
+            id,
+            key_id,
+            sealed,
+            created_at,
+            due_at: None,
+            reminder_for: None,
+        }
+    }
 }
 
 /// Messages claimed together by one worker, and the token that marks them.
@@ -38,15 +56,17 @@ macro_rules! insert_outbox {
     ($db:ident, $conn:expr, $row:expr) => {{
         let row: &$crate::OutboxRow = $row;
         let at = $crate::db_time(row.created_at);
+        let due = $crate::db_time(row.due_at.unwrap_or(row.created_at));
         sqlx::query::<$db>(
-            "INSERT INTO outbox (id, key_id, sealed, attempts, created_at, next_attempt_at) \
-             VALUES ($1, $2, $3, 0, $4, $5)",
+            "INSERT INTO outbox (id, key_id, sealed, attempts, created_at, next_attempt_at, \
+             reminder_for) VALUES ($1, $2, $3, 0, $4, $5, $6)",
         )
         .bind(row.id)
         .bind(&row.key_id)
         .bind(&row.sealed)
         .bind(at)
-        .bind(at)
+        .bind(due)
+        .bind(row.reminder_for)
         .execute($conn)
         .await
     }};

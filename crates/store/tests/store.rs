@@ -79,12 +79,12 @@ async fn postgres() -> Option<TestDb> {
 }
 
 fn outbox_row() -> OutboxRow {
-    OutboxRow {
-        id: Uuid::now_v7(),
-        key_id: "k1".to_owned(),
-        sealed: vec![1, 2, 3],
-        created_at: OffsetDateTime::now_utc(),
-    }
+    OutboxRow::now(
+        Uuid::now_v7(),
+        "k1".to_owned(),
+        vec![1, 2, 3],
+        OffsetDateTime::now_utc(),
+    )
 }
 
 fn email_check(session: &[u8], tries: i64) -> EmailCheckRow {

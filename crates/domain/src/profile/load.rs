@@ -8,13 +8,15 @@ use time::macros::date;
 use toml::Spanned;
 
 use super::raw::{
-    RawApplications, RawBank, RawBranch, RawHours, RawLoanCenter, RawProfile, RawSupport,
+    RawApplications, RawBank, RawBranch, RawHolidays, RawHours, RawLoanCenter, RawProfile,
+    RawReservations, RawSupport,
 };
 use super::source::Source;
 use super::{
     ApplicationRules, Bank, BankProfile, Branch, BranchCode, LoanCenter, OpeningHours, Products,
     ProfileError, ReservationWindow, Retention, Support, WeeklyHours,
 };
+use crate::calendar::HolidayCalendar;
 use crate::person::{EmailAddress, PhoneNumber};
 
 pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> {
@@ -33,30 +35,7 @@ pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> 
         source.error(e.span().unwrap_or(0..0), reason)
     })?;
     let applications = applications(&source, &raw.applications)?;
-    let reservations = &raw.reservations;
-    let earliest = source.number(
-        reservations.earliest_days_ahead.as_ref(),
-        "reservations.earliest_days_ahead",
-        2,
-        0..=30,
-    )?;
-    let latest = source.number(
-        reservations.latest_days_ahead.as_ref(),
-        "reservations.latest_days_ahead",
-        60,
-        1..=366,
-    )?;
-    if latest < earliest {
-        let span = reservations
-            .latest_days_ahead
-            .as_ref()
-            .or(reservations.earliest_days_ahead.as_ref())
-            .map(Spanned::span);
-        let reason = format!(
-            "reservations.latest_days_ahead ({latest}) must not be before earliest_days_ahead ({earliest})"
-        );
-        return Err(source.error(span.unwrap_or(0..0), reason));
-    }
+    let reservations = reservations(&source, &raw.reservations)?;
     let retention = &raw.retention;
     let completed_days = source.number(
         retention.completed_days.as_ref(),
@@ -81,14 +60,12 @@ pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> 
             debit_card: raw.products.debit_card,
         },
         applications,
-        reservations: ReservationWindow {
-            earliest_days_ahead: small(earliest),
-            latest_days_ahead: small(latest),
-        },
+        reservations,
         retention: Retention {
             completed_days: medium(completed_days),
             rejected_days: medium(rejected_days),
         },
+        calendar: holidays(&source, &raw.holidays)?,
     })
 }
 
@@ -342,4 +319,96 @@ fn applications(
         )?),
         identity_image_method_until: until,
     })
+}
+
+fn reservations(
+    source: &Source<'_>,
+    raw: &RawReservations,
+) -> Result<ReservationWindow, ProfileError> {
+    let earliest = source.number(
+        raw.earliest_days_ahead.as_ref(),
+        "reservations.earliest_days_ahead",
+        2,
+        0..=30,
+    )?;
+    let latest = source.number(
+        raw.latest_days_ahead.as_ref(),
+        "reservations.latest_days_ahead",
+        60,
+        1..=366,
+    )?;
+    if latest < earliest {
+        let span = raw
+            .latest_days_ahead
+            .as_ref()
+            .or(raw.earliest_days_ahead.as_ref())
+            .map(Spanned::span);
+        let reason = format!(
+            "reservations.latest_days_ahead ({latest}) must not be before earliest_days_ahead ({earliest})"
+        );
+        return Err(source.error(span.unwrap_or(0..0), reason));
+    }
+    let number = |value: &Option<Spanned<i64>>, key: &str, default, range| {
+        source
+            .number(value.as_ref(), key, default, range)
+            .map(small)
+    };
+    let reminder_hour = number(&raw.reminder_hour, "reservations.reminder_hour", 10, 0..=23)?;
+    Ok(ReservationWindow {
+        earliest_days_ahead: small(earliest),
+        latest_days_ahead: small(latest),
+        change_cutoff_hours: number(
+            &raw.change_cutoff_hours,
+            "reservations.change_cutoff_hours",
+            24,
+            0..=720,
+        )?,
+        max_future_bookings_per_email: number(
+            &raw.max_future_bookings_per_email,
+            "reservations.max_future_bookings_per_email",
+            3,
+            1..=20,
+        )?,
+        retention_days: number(
+            &raw.retention_days,
+            "reservations.retention_days",
+            90,
+            1..=3650,
+        )?,
+        reminder_hour: u8::try_from(reminder_hour).unwrap_or(u8::MAX),
+    })
+}
+
+/// `[holidays]`: the bank's corrections of the embedded holiday table. A removed day must
+/// be in the table (a typo would otherwise silently change nothing) and no day may be
+/// listed twice or be both added and removed.
+fn holidays(source: &Source<'_>, raw: &RawHolidays) -> Result<HolidayCalendar, ProfileError> {
+    let embedded = HolidayCalendar::embedded();
+    let mut added = Vec::with_capacity(raw.add.len());
+    for entry in &raw.add {
+        let date = source.date(&entry.date, "holidays.add.date")?;
+        if added.iter().any(|(d, _)| *d == date) {
+            let reason = format!("holidays.add lists {date} twice; keep one entry");
+            return Err(source.error(entry.date.span(), reason));
+        }
+        added.push((date, source.text(&entry.name, "holidays.add.name", 40)?));
+    }
+    let mut removed = Vec::with_capacity(raw.remove.len());
+    for value in &raw.remove {
+        let date = source.date(value, "holidays.remove")?;
+        let reason = if removed.contains(&date) {
+            format!("holidays.remove lists {date} twice; keep one entry")
+        } else if added.iter().any(|(d, _)| *d == date) {
+            format!("{date} is both in holidays.add and holidays.remove; keep only one")
+        } else if !embedded.is_public_holiday(date) {
+            format!(
+                "holidays.remove lists {date}, which is not a public holiday in the embedded table; check the date or remove the entry"
+            )
+        } else {
+            removed.push(date);
+            continue;
+        };
+        return Err(source.error(value.span(), reason));
+    }
+    Ok(HolidayCalendar::with_overrides(&added, &removed))
 }

@@ -13,6 +13,8 @@ mod raw;
 mod rules;
 mod source;
 
+use crate::calendar::HolidayCalendar;
+
 pub use bank::{Bank, Branch, BranchCode};
 pub use error::ProfileError;
 pub use loan_center::{LoanCenter, OpeningHours, WeeklyHours};
@@ -29,6 +31,7 @@ pub struct BankProfile {
     applications: ApplicationRules,
     reservations: ReservationWindow,
     retention: Retention,
+    calendar: HolidayCalendar,
 }
 
 impl BankProfile {
@@ -86,6 +89,12 @@ impl BankProfile {
     /// How long records are kept.
     pub fn retention(&self) -> &Retention {
         &self.retention
+    }
+
+    /// Japanese public holidays with the corrections of `[holidays]` applied; with the
+    /// year-end closure, the days no loan centre opens.
+    pub fn calendar(&self) -> &HolidayCalendar {
+        &self.calendar
     }
 }
 

@@ -24,6 +24,8 @@ pub(super) struct RawProfile {
     pub reservations: RawReservations,
     #[serde(default)]
     pub retention: RawRetention,
+    #[serde(default)]
+    pub holidays: RawHolidays,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +105,10 @@ pub(super) struct RawApplications {
 pub(super) struct RawReservations {
     pub earliest_days_ahead: Option<Number>,
     pub latest_days_ahead: Option<Number>,
+    pub change_cutoff_hours: Option<Number>,
+    pub max_future_bookings_per_email: Option<Number>,
+    pub retention_days: Option<Number>,
+    pub reminder_hour: Option<Number>,
 }
 
 #[derive(Deserialize, Default)]
@@ -110,4 +116,20 @@ pub(super) struct RawReservations {
 pub(super) struct RawRetention {
     pub completed_days: Option<Number>,
     pub rejected_days: Option<Number>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHolidays {
+    #[serde(default)]
+    pub add: Vec<RawAddedHoliday>,
+    #[serde(default)]
+    pub remove: Vec<Spanned<Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAddedHoliday {
+    pub date: Spanned<Datetime>,
+    pub name: Text,
 }

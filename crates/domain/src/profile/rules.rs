@@ -155,13 +155,25 @@ impl ApplicationRules {
     }
 }
 
-/// `[reservations]`: how far ahead visits can be booked.
+/// `[reservations]`: how far ahead visits can be booked, until when they can be changed,
+/// and how long a booking's personal data is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReservationWindow {
     /// First bookable day, counted from today (default 2).
     pub(super) earliest_days_ahead: u16,
     /// Last bookable day, counted from today (default 60).
     pub(super) latest_days_ahead: u16,
+    /// A booking can be changed or cancelled through its link until this many hours before
+    /// the visit (default 24, 0 ..= 720).
+    pub(super) change_cutoff_hours: u16,
+    /// Bookings one e-mail address may hold for visits still to come (default 3, 1 ..= 20).
+    pub(super) max_future_bookings_per_email: u16,
+    /// Days after the cancellation or the visit when a booking's personal data is deleted
+    /// (default 90, 1 ..= 3650).
+    pub(super) retention_days: u16,
+    /// Hour (JST, 0 ..= 23) on the day before the visit when the reminder goes out
+    /// (default 10).
+    pub(super) reminder_hour: u8,
 }
 
 impl ReservationWindow {
@@ -173,6 +185,43 @@ impl ReservationWindow {
     /// Last bookable day, counted from today (default 60).
     pub fn latest_days_ahead(&self) -> u16 {
         self.latest_days_ahead
+    }
+
+    /// A booking can be changed or cancelled through its link until this many hours before
+    /// the visit (default 24, 0 ..= 720).
+    pub fn change_cutoff_hours(&self) -> u16 {
+        self.change_cutoff_hours
+    }
+
+    /// Bookings one e-mail address may hold for visits still to come (default 3, 1 ..= 20).
+    pub fn max_future_bookings_per_email(&self) -> u16 {
+        self.max_future_bookings_per_email
+    }
+
+    /// Days after the cancellation or the visit when a booking's personal data is deleted
+    /// (default 90, 1 ..= 3650).
+    pub fn retention_days(&self) -> u16 {
+        self.retention_days
+    }
+
+    /// Hour (JST, 0 ..= 23) on the day before the visit when the reminder goes out
+    /// (default 10).
+    pub fn reminder_hour(&self) -> u8 {
+        self.reminder_hour
+    }
+}
+
+impl ReservationWindow {
+    /// How long before the visit changing or cancelling by link stops: a booking starting at
+    /// `t` can be changed while `now < t - change_cutoff()`.
+    pub fn change_cutoff(&self) -> Duration {
+        Duration::hours(i64::from(self.change_cutoff_hours))
+    }
+
+    /// How long a cancelled or past booking's personal data is kept, counted from the
+    /// cancellation or the visit.
+    pub fn retention(&self) -> Duration {
+        Duration::days(i64::from(self.retention_days))
     }
 }
 

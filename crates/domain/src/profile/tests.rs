@@ -1,4 +1,5 @@
 use super::*;
+use crate::calendar::HolidayCalendar;
 use time::macros::{date, time};
 use time::{Duration, Weekday};
 
@@ -142,6 +143,18 @@ debit_card = false
         (window.earliest_days_ahead(), window.latest_days_ahead()),
         (2, 60)
     );
+    assert_eq!(
+        (
+            window.change_cutoff_hours(),
+            window.max_future_bookings_per_email(),
+            window.retention_days(),
+            window.reminder_hour()
+        ),
+        (24, 3, 90, 10)
+    );
+    assert_eq!(window.change_cutoff(), Duration::hours(24));
+    assert_eq!(window.retention(), Duration::days(90));
+    assert_eq!(profile.calendar(), &HolidayCalendar::embedded());
     assert_eq!(
         (
             profile.retention().completed_days(),
@@ -390,6 +403,129 @@ fn minimum_ages_must_not_exceed_the_maximum() {
         error
             .reason()
             .contains("must not be above applications.max_age (25)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn demo_reservation_rules_and_holidays_load() {
+    let profile = demo();
+    let window = profile.reservations();
+    assert_eq!(window.change_cutoff(), Duration::hours(24));
+    assert_eq!(window.max_future_bookings_per_email(), 3);
+    assert_eq!(window.retention(), Duration::days(90));
+    assert_eq!(window.reminder_hour(), 10);
+    assert_eq!(profile.calendar(), &HolidayCalendar::embedded());
+}
+
+#[test]
+fn reservation_rules_are_checked() {
+    refused_at_replacement(
+        "change_cutoff_hours = 24",
+        "change_cutoff_hours = 721",
+        "reservations.change_cutoff_hours is 721 but must be between 0 and 720",
+    );
+    refused_at_replacement(
+        "max_future_bookings_per_email = 3",
+        "max_future_bookings_per_email = 0",
+        "between 1 and 20",
+    );
+    refused_at_replacement(
+        "retention_days = 90",
+        "retention_days = 3651",
+        "between 1 and 3650",
+    );
+    refused_at_replacement(
+        "reminder_hour = 10",
+        "reminder_hour = 24",
+        "between 0 and 23",
+    );
+    refused_at_replacement("reminder_hour = 10", "reminder_time = 10", "unknown field");
+    let text = DEMO
+        .replace("change_cutoff_hours = 24", "change_cutoff_hours = 0")
+        .replace("reminder_hour = 10", "reminder_hour = 0");
+    let profile = BankProfile::from_toml_str("bank.toml", &text).expect("edge values");
+    assert_eq!(profile.reservations().change_cutoff(), Duration::ZERO);
+    assert_eq!(profile.reservations().reminder_hour(), 0);
+}
+
+#[test]
+fn holiday_corrections_reach_the_calendar() {
+    let text = DEMO.replace(
+        "add = []\nremove = []",
+        "add = [{ date = 2027-05-06, name = \"臨時休日\" }, { date = 2026-11-03, name = \"創立記念日\" }]\nremove = [2027-11-23]",
+    );
+    let profile = BankProfile::from_toml_str("bank.toml", &text).expect("corrections");
+    let calendar = profile.calendar();
+    assert_eq!(
+        calendar.holiday_name(date!(2027 - 05 - 06)),
+        Some("臨時休日")
+    );
+    assert_eq!(
+        calendar.holiday_name(date!(2026 - 11 - 03)),
+        Some("創立記念日")
+    );
+    assert!(!calendar.is_public_holiday(date!(2027 - 11 - 23)));
+    assert!(calendar.is_public_holiday(date!(2026 - 11 - 23)));
+}
+
+#[test]
+fn holiday_corrections_are_checked() {
+    let add = |entries: &str| format!("add = [{entries}]");
+    refused_at_replacement(
+        "add = []",
+        &add("{ date = 2027-05-06T00:00:00, name = \"臨時休日\" }"),
+        "holidays.add.date must be a plain date",
+    );
+    refused_at_replacement(
+        "add = []",
+        &add("{ date = 2027-05-06, name = \" \" }"),
+        "holidays.add.name must not be empty",
+    );
+    refused_at_replacement(
+        "add = []",
+        &add(&format!(
+            "{{ date = 2027-05-06, name = \"{}\" }}",
+            "休".repeat(41)
+        )),
+        "holidays.add.name must be at most 40 characters",
+    );
+    refused_at_replacement(
+        "add = []",
+        &add("{ date = 2027-05-06, name = \"臨時休日\" }, { date = 2027-05-06, name = \"休日\" }"),
+        "lists 2027-05-06 twice",
+    );
+    refused_at_replacement(
+        "add = []",
+        &add("{ date = 2027-05-06 }"),
+        "missing field `name`",
+    );
+    refused_at_replacement(
+        "add = []",
+        &add("{ date = 2027-05-06, name = \"臨時休日\", closed = true }"),
+        "unknown field",
+    );
+    refused_at_replacement(
+        "remove = []",
+        "remove = [2027-11-24]",
+        "not a public holiday in the embedded table",
+    );
+    refused_at_replacement("remove = []", "remove = [\"2027-11-23\"]", "");
+    refused_at_replacement(
+        "remove = []",
+        "remove = [2027-11-23, 2027-11-23]",
+        "lists 2027-11-23 twice",
+    );
+    refused_at_replacement("[holidays]", "[holiday]", "unknown field");
+    let both = DEMO.replace(
+        "add = []\nremove = []",
+        "add = [{ date = 2027-11-23, name = \"勤労感謝の日\" }]\nremove = [2027-11-23]",
+    );
+    let error = BankProfile::from_toml_str("bank.toml", &both).expect_err("refused");
+    assert!(
+        error
+            .reason()
+            .contains("both in holidays.add and holidays.remove"),
         "{error}"
     );
 }

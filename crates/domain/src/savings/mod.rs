@@ -153,12 +153,12 @@ impl<K: AsRef<str>, V: AsRef<str>, const N: usize> FormInput for [(K, V); N] {
 }
 
 /// A required field's text; absent reads as blank, which the parsers call `required`.
-fn required<'a>(form: &'a dyn FormInput, name: &str) -> &'a str {
+pub(crate) fn required<'a>(form: &'a dyn FormInput, name: &str) -> &'a str {
     form.get(name).unwrap_or("")
 }
 
 /// Parses an optional field: absent or blank is `None`.
-fn optional<T>(
+pub(crate) fn optional<T>(
     form: &dyn FormInput,
     name: &str,
     parse: impl Fn(&str) -> Result<T, ErrorCode>,
