@@ -32,6 +32,8 @@ pub struct AppConfig {
     pub mail_from: String,
     pub transport: Transport,
     pub rate_limits: RateLimitSettings,
+    /// The public site's address in e-mail links; `None` is `http://` + the bound address.
+    pub public_url: Option<String>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -95,8 +97,6 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let cookies = CookiePolicy {
         secure: config.cookie_secure,
     };
-    let public_state = PublicState::new(store.clone(), profile, keys, cookies, config.rate_limits)
-        .context("the message catalogue does not parse")?;
 
     let public_listener = TcpListener::bind(config.public_addr)
         .await
@@ -106,6 +106,20 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         .with_context(|| format!("cannot listen on {} (back office)", config.office_addr))?;
     let public_addr = public_listener.local_addr()?;
     let office_addr = office_listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{public_addr}"));
+    let reservations = *profile.reservations();
+    let public_state = PublicState::new(
+        store.clone(),
+        profile,
+        keys,
+        cookies,
+        config.rate_limits,
+        &public_url,
+    )
+    .context("the message catalogue does not parse")?;
 
     let (shutdown, stop) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -127,7 +141,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     ));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport);
     tasks.spawn(worker.run(stop.clone()));
-    tasks.spawn(purge_expired_drafts(store.clone(), stop));
+    tasks.spawn(purge_expired(store.clone(), reservations, stop));
     Ok(RunningApp {
         public_addr,
         office_addr,
@@ -158,16 +172,30 @@ async fn serve_until(
     }
 }
 
-/// Deletes expired e-mail checks and drafts (data and the only copy of their key) every minute.
-async fn purge_expired_drafts(store: Store, mut stop: watch::Receiver<bool>) {
+/// Every minute: deletes expired e-mail checks and drafts (data and the only copy of their
+/// key), and the personal data of bookings cancelled or visited longer ago than the profile's
+/// retention (their data key too: crypto-shredding). Logs counts, never content.
+async fn purge_expired(
+    store: Store,
+    reservations: madoguchi_domain::profile::ReservationWindow,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        match store
-            .purge_expired_drafts(time::OffsetDateTime::now_utc())
-            .await
-        {
+        let now = time::OffsetDateTime::now_utc();
+        match store.purge_expired_drafts(now).await {
             Ok((0, 0)) => {}
             Ok((checks, drafts)) => tracing::info!(checks, drafts, "expired drafts purged"),
             Err(e) => tracing::error!(error = %e, "purging expired drafts failed"),
+        }
+        let before = now - reservations.retention();
+        match store.purge_bookings(before, before, now).await {
+            Ok(purged) if purged.bookings == 0 && purged.holders == 0 => {}
+            Ok(purged) => tracing::info!(
+                bookings = purged.bookings,
+                addresses = purged.holders,
+                "booking personal data purged after retention"
+            ),
+            Err(e) => tracing::error!(error = %e, "purging bookings failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}

@@ -82,6 +82,15 @@ pub struct ServeArgs {
     #[arg(long, env = "MADOGUCHI_LIMIT_SUBMISSIONS", default_value = "30")]
     pub limit_submissions: NonZeroU32,
 
+    /// Per client address and minute: visit bookings made, changed or cancelled.
+    #[arg(long, env = "MADOGUCHI_LIMIT_BOOKINGS", default_value = "20")]
+    pub limit_bookings: NonZeroU32,
+
+    /// The public site's address as customers reach it, for links in e-mails, e.g.
+    /// `https://apply.bank.example`. Default: `http://` and the public listener's address.
+    #[arg(long, env = "MADOGUCHI_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Deliver e-mail by SMTP instead of writing it to `<data-dir>/outbox`, e.g.
     /// `smtp://user:pass@mail.example.jp:587?tls=required`.
     #[arg(long, env = "MADOGUCHI_SMTP_URL")]

@@ -93,6 +93,8 @@ pub enum ErrorCode {
     /// `slot-unchanged`: a change asked for the slot the booking already has. Fix: choose
     /// another time, or keep the booking as it is.
     SlotUnchanged,
+    /// `slot-full`: every place of the slot was taken meanwhile. Fix: choose another time.
+    SlotFull,
 }
 
 impl ErrorCode {
@@ -125,6 +127,7 @@ impl ErrorCode {
         Self::SlotClosed,
         Self::SlotOutsideWindow,
         Self::SlotUnchanged,
+        Self::SlotFull,
     ];
 
     /// The stable kebab-case name of the code.
@@ -157,6 +160,7 @@ impl ErrorCode {
             Self::SlotClosed => "slot-closed",
             Self::SlotOutsideWindow => "slot-outside-window",
             Self::SlotUnchanged => "slot-unchanged",
+            Self::SlotFull => "slot-full",
         }
     }
 }

@@ -26,6 +26,20 @@ pub enum PublicError {
     ProductClosed,
     #[error("rate limited for {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("no such page")]
+    NotFound,
+    #[error("slot cannot be booked: {0}")]
+    SlotUnavailable(madoguchi_domain::ErrorCode),
+    #[error("too many future bookings for this e-mail address")]
+    TooManyBookings,
+    #[error("this booking form was already submitted")]
+    AlreadyBooked,
+    #[error("unknown or expired booking link")]
+    BookingLinkInvalid,
+    #[error("the booking can no longer be changed online")]
+    BookingClosed,
+    #[error("the booking was changed meanwhile")]
+    BookingChanged,
     #[error("storage: {0}")]
     Store(#[from] madoguchi_store::StoreError),
     #[error("internal: {0}")]
@@ -88,6 +102,48 @@ impl PublicError {
                 "短い時間に多くのお申込み操作があったため、一時的に受付を止めています。1分ほどおいてから、もう一度お試しください。入力済みの内容は保存されています。",
                 false,
             ),
+            PublicError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "ページが見つかりません",
+                "お探しのページは見つかりませんでした。アドレスをご確認ください。",
+                false,
+            ),
+            PublicError::SlotUnavailable(code) => (
+                StatusCode::CONFLICT,
+                "この日時はご予約いただけません",
+                slot_message(*code),
+                false,
+            ),
+            PublicError::TooManyBookings => (
+                StatusCode::CONFLICT,
+                "これ以上ご予約いただけません",
+                "このメールアドレスでお受けできるご予約の数の上限に達しています。ご予約済みの日時を変更するか、キャンセルしてからお申込みください。",
+                false,
+            ),
+            PublicError::AlreadyBooked => (
+                StatusCode::CONFLICT,
+                "このご予約はすでに承っています",
+                "同じ内容の予約フォームが2回送信されました。ご予約は1件だけ承っています。確認メールをご覧ください。",
+                false,
+            ),
+            PublicError::BookingLinkInvalid => (
+                StatusCode::NOT_FOUND,
+                "ご予約が見つかりません",
+                "リンクが正しくないか、有効期限が切れています。予約確認メールのリンクをもう一度開くか、お電話でお問い合わせください。",
+                false,
+            ),
+            PublicError::BookingClosed => (
+                StatusCode::CONFLICT,
+                "ウェブでの変更・キャンセルの受付は終了しました",
+                "ご来店日時が近いか、すでにキャンセル済みのため、ウェブでは変更・キャンセルを承れません。お手数ですが、お電話でお問い合わせください。",
+                false,
+            ),
+            PublicError::BookingChanged => (
+                StatusCode::CONFLICT,
+                "ご予約が変更されています",
+                "別の画面でご予約が変更またはキャンセルされました。予約確認メールのリンクから、最新のご予約内容をご確認ください。",
+                false,
+            ),
             PublicError::Store(_) | PublicError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "ただいま処理できません",
@@ -126,6 +182,24 @@ impl IntoResponse for PublicError {
         }
         response.extensions_mut().insert(text);
         response
+    }
+}
+
+fn slot_message(code: madoguchi_domain::ErrorCode) -> &'static str {
+    use madoguchi_domain::ErrorCode;
+    match code {
+        ErrorCode::SlotFull => {
+            "選択された日時は、ほかのお客さまのご予約で満席になりました。お手数ですが、別の日時をお選びください。入力内容は保存されていません。"
+        }
+        ErrorCode::SlotClosed => {
+            "選択された日は休業日です。空き状況の一覧から別の日をお選びください。"
+        }
+        ErrorCode::SlotOutsideWindow => {
+            "選択された日時は受付期間外か、すでに過ぎています。空き状況の一覧からお選びください。"
+        }
+        _ => {
+            "選択された日時はご予約いただける時間枠ではありません。空き状況の一覧からお選びください。"
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod form;
 mod limits;
 mod mail;
 mod messages;
+mod reservation;
 mod savings;
 mod session;
 mod state;
@@ -48,6 +49,7 @@ pub fn router(state: PublicState) -> Router {
     Router::new()
         .route("/", get(index))
         .nest("/apply/savings-account", savings::routes())
+        .nest("/reservations", reservation::routes())
         // Pages get a browser session; the static assets and health check below do not.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -71,12 +73,14 @@ pub fn router(state: PublicState) -> Router {
 struct IndexPage {
     layout: Arc<Layout>,
     savings_open: bool,
+    reservations_open: bool,
 }
 
 async fn index(State(state): State<PublicState>) -> impl IntoResponse {
     IndexPage {
         layout: state.layout.clone(),
         savings_open: state.profile.products().savings_account(),
+        reservations_open: !state.profile.loan_centers().is_empty(),
     }
 }
 

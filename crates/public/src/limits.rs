@@ -1,5 +1,6 @@
 //! Per-client rate limits on the public actions that cost the bank something or guard a
-//! secret: starting an e-mail check (it sends an e-mail), trying a code, submitting.
+//! secret: starting an e-mail check (it sends an e-mail), trying a code, submitting, booking a
+//! visit (it holds a consultant's time and sends an e-mail).
 //!
 //! A client is its address; an IPv6 client is its /64, which one subscriber usually holds
 //! whole. Many customers of one mobile carrier can share an IPv4 address, so the defaults are
@@ -20,6 +21,8 @@ pub struct RateLimitSettings {
     pub email_checks_per_minute: NonZeroU32,
     pub code_tries_per_minute: NonZeroU32,
     pub submissions_per_minute: NonZeroU32,
+    /// Visit bookings made, changed or cancelled.
+    pub bookings_per_minute: NonZeroU32,
 }
 
 impl Default for RateLimitSettings {
@@ -28,6 +31,7 @@ impl Default for RateLimitSettings {
             email_checks_per_minute: NonZeroU32::MIN.saturating_add(29),
             code_tries_per_minute: NonZeroU32::MIN.saturating_add(59),
             submissions_per_minute: NonZeroU32::MIN.saturating_add(29),
+            bookings_per_minute: NonZeroU32::MIN.saturating_add(19),
         }
     }
 }
@@ -38,12 +42,14 @@ pub enum Action {
     EmailCheck,
     CodeTry,
     Submission,
+    Booking,
 }
 
 pub struct RateLimits {
     email_checks: DefaultKeyedRateLimiter<IpAddr>,
     code_tries: DefaultKeyedRateLimiter<IpAddr>,
     submissions: DefaultKeyedRateLimiter<IpAddr>,
+    bookings: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
 }
 
@@ -56,6 +62,7 @@ impl RateLimits {
             email_checks: RateLimiter::keyed(Quota::per_minute(settings.email_checks_per_minute)),
             code_tries: RateLimiter::keyed(Quota::per_minute(settings.code_tries_per_minute)),
             submissions: RateLimiter::keyed(Quota::per_minute(settings.submissions_per_minute)),
+            bookings: RateLimiter::keyed(Quota::per_minute(settings.bookings_per_minute)),
             checks: AtomicU64::new(0),
         }
     }
@@ -66,9 +73,15 @@ impl RateLimits {
             Action::EmailCheck => &self.email_checks,
             Action::CodeTry => &self.code_tries,
             Action::Submission => &self.submissions,
+            Action::Booking => &self.bookings,
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
-            for limiter in [&self.email_checks, &self.code_tries, &self.submissions] {
+            for limiter in [
+                &self.email_checks,
+                &self.code_tries,
+                &self.submissions,
+                &self.bookings,
+            ] {
                 limiter.retain_recent();
             }
         }
@@ -102,6 +115,7 @@ mod tests {
             email_checks_per_minute: two,
             code_tries_per_minute: two,
             submissions_per_minute: two,
+            bookings_per_minute: two,
         })
     }
 

@@ -14,7 +14,7 @@ use crate::state::PublicState;
 const STANDING_WARNING: &str = "【ご注意】当行が電子メールや電話で、暗証番号やパスワードをお尋ねすることは絶対にありません。\n\
     暗証番号やパスワードの入力を求めるメールやお電話にはお答えにならず、当行までご連絡ください。";
 
-fn footer(state: &PublicState) -> String {
+pub(crate) fn footer(state: &PublicState) -> String {
     format!(
         "\n\n{STANDING_WARNING}\n\n{}\nお問い合わせ：{}（{}）\n※このメールは送信専用です。ご返信いただいてもお答えできません。\n",
         state.layout.bank_name, state.layout.support_phone, state.layout.support_hours

@@ -51,6 +51,9 @@ pub struct PublicState {
     pub catalog: Arc<Catalog>,
     pub cookies: CookiePolicy,
     pub limits: Arc<RateLimits>,
+    /// The site's address as customers reach it (`https://apply.bank.example`), for the
+    /// links in e-mails.
+    pub public_url: Arc<str>,
 }
 
 impl PublicState {
@@ -60,6 +63,7 @@ impl PublicState {
         keys: PublicKeySet,
         cookies: CookiePolicy,
         limits: RateLimitSettings,
+        public_url: &str,
     ) -> Result<PublicState, toml::de::Error> {
         let layout = Layout {
             bank_name: profile.bank().name_ja().to_owned(),
@@ -74,6 +78,7 @@ impl PublicState {
             catalog: Arc::new(Catalog::japanese()?),
             cookies,
             limits: Arc::new(RateLimits::new(limits)),
+            public_url: Arc::from(public_url.trim_end_matches('/')),
         })
     }
 }

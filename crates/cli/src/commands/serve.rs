@@ -43,7 +43,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             email_checks_per_minute: args.limit_email_checks,
             code_tries_per_minute: args.limit_code_tries,
             submissions_per_minute: args.limit_submissions,
+            bookings_per_minute: args.limit_bookings,
         },
+        public_url: args.public_url.clone(),
     };
     let mut running = app::start(config).await?;
     if args.demo {

@@ -94,6 +94,7 @@ impl TestApp {
             mail_from: "no-reply@demo-bank.example".to_owned(),
             transport: Transport::Folder(data.outbox()),
             rate_limits: madoguchi_public::RateLimitSettings::default(),
+            public_url: None,
         };
         let running = start(config).await.expect("server starts");
         Some(TestApp {
