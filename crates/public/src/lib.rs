@@ -10,6 +10,7 @@
 //! - every form is checked for its CSRF token before anything else; every page carries the
 //!   strict security headers of `madoguchi-http`.
 
+mod api;
 mod apply;
 mod clock;
 mod draft;
@@ -36,6 +37,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
 
+pub use api::openapi_json;
 pub use error::PublicError;
 pub use limits::RateLimitSettings;
 pub use messages::Catalog;
@@ -57,6 +59,7 @@ pub fn router(state: PublicState) -> Router {
         ))
         .route("/static/style.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::routes())
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,98 @@
+//! JSON request bodies, read into the same shape as a form so that the API and the HTML
+//! forms share one validation. A value of the wrong type is refused naming its field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde_json::Value;
+use zeroize::Zeroize;
+
+use super::error::ApiError;
+use crate::error::PublicError;
+use crate::form::FormData;
+
+/// A JSON object body, before its types are checked.
+pub struct JsonFields {
+    form: FormData,
+    booleans: Vec<(String, bool)>,
+    wrong_types: Vec<String>,
+}
+
+impl JsonFields {
+    /// The body as form fields: strings as given, the `boolean_fields` as `yes`/`no`, `null`
+    /// as absent. Refuses (422, naming each field) any other type, or a boolean elsewhere.
+    pub fn into_form(
+        self,
+        boolean_fields: &[&str],
+        catalog: &crate::messages::Catalog,
+    ) -> Result<FormData, ApiError> {
+        let JsonFields {
+            mut form,
+            booleans,
+            mut wrong_types,
+        } = self;
+        for (name, yes) in booleans {
+            if boolean_fields.contains(&name.as_str()) {
+                form.insert(&name, if yes { "yes" } else { "no" }.to_owned());
+            } else {
+                wrong_types.push(name);
+            }
+        }
+        if wrong_types.is_empty() {
+            Ok(form)
+        } else {
+            Err(ApiError::fields(
+                catalog,
+                wrong_types
+                    .into_iter()
+                    .map(|f| (f, "invalid-type".to_owned())),
+            ))
+        }
+    }
+}
+
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonFields {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(&request) {
+            return Err(PublicError::UnsupportedMediaType.into());
+        }
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| ApiError::from(PublicError::BodyTooLarge))?;
+        let parsed = serde_json::from_slice::<Value>(&body);
+        if let Ok(mut raw) = body.try_into_mut() {
+            raw.zeroize();
+        }
+        let Ok(Value::Object(object)) = parsed else {
+            return Err(ApiError::bad_request(
+                "invalid-json",
+                "リクエスト本文は JSON のオブジェクト（UTF-8）で送信してください。",
+            ));
+        };
+        let mut fields = JsonFields {
+            form: FormData::default(),
+            booleans: Vec::new(),
+            wrong_types: Vec::new(),
+        };
+        for (name, value) in object {
+            match value {
+                Value::String(text) => fields.form.insert(&name, text),
+                Value::Bool(yes) => fields.booleans.push((name, yes)),
+                Value::Null => {}
+                _ => fields.wrong_types.push(name),
+            }
+        }
+        Ok(fields)
+    }
+}
