@@ -67,9 +67,59 @@ async fn create_pg_database() -> Option<(String, String)> {
     Some((name.clone(), format!("{base}/{name}")))
 }
 
+/// How to start a test server, when the defaults do not fit.
+pub struct Options {
+    pub rate_limits: madoguchi_public::RateLimitSettings,
+    /// Replaces `key = value` lines of the demo profile (`(old line, new line)`).
+    pub profile_edits: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rate_limits: madoguchi_public::RateLimitSettings::default(),
+            profile_edits: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    /// Limits so high that a load test meets none.
+    pub fn unlimited() -> Options {
+        let many = std::num::NonZeroU32::new(1_000_000).expect("non-zero");
+        Options {
+            rate_limits: madoguchi_public::RateLimitSettings {
+                email_checks_per_minute: many,
+                code_tries_per_minute: many,
+                submissions_per_minute: many,
+                bookings_per_minute: many,
+            },
+            profile_edits: Vec::new(),
+        }
+    }
+
+    fn profile(&self) -> madoguchi_domain::BankProfile {
+        if self.profile_edits.is_empty() {
+            return demo_profile().expect("demo profile");
+        }
+        let mut text = madoguchi::demo::DEMO_PROFILE.to_owned();
+        for (old, new) in &self.profile_edits {
+            assert!(text.contains(old), "the demo profile has no line {old:?}");
+            text = text.replacen(old, new, 1);
+        }
+        madoguchi_domain::BankProfile::from_toml_str("edited demo profile", &text)
+            .expect("edited demo profile loads")
+    }
+}
+
 impl TestApp {
     /// Starts the server; `None` only outside CI when PostgreSQL is not there.
     pub async fn spawn(db: Db) -> Option<TestApp> {
+        Self::spawn_with(db, Options::default()).await
+    }
+
+    /// Starts the server with `options`.
+    pub async fn spawn_with(db: Db, options: Options) -> Option<TestApp> {
         logs::install();
         let tmp = tempfile::tempdir().expect("temp dir");
         let data_path = tmp.path().join("data");
@@ -84,19 +134,9 @@ impl TestApp {
                 (Some(name), url)
             }
         };
-        let config = AppConfig {
-            profile: demo_profile().expect("demo profile"),
-            data: data.clone(),
-            database_url: Some(database_url.clone()),
-            public_addr: "127.0.0.1:0".parse().expect("addr"),
-            office_addr: "127.0.0.1:0".parse().expect("addr"),
-            cookie_secure: false,
-            mail_from: "no-reply@demo-bank.example".to_owned(),
-            transport: Transport::Folder(data.outbox()),
-            rate_limits: madoguchi_public::RateLimitSettings::default(),
-            public_url: None,
-        };
-        let running = start(config).await.expect("server starts");
+        let running = start(config(&data, &database_url, &options))
+            .await
+            .expect("server starts");
         Some(TestApp {
             public_url: format!("http://{}", running.public_addr),
             office_url: format!("http://{}", running.office_addr),
@@ -108,6 +148,26 @@ impl TestApp {
             database_url,
             pg_database,
         })
+    }
+
+    /// A second instance of the server against the same database and data folder (keys,
+    /// outbox), as a second `serve` process would run. Stopping it leaves the database.
+    pub async fn spawn_sibling(&self, options: Options) -> TestApp {
+        let data = DataDir::open(&self.data).expect("data dir");
+        let running = start(config(&data, &self.database_url, &options))
+            .await
+            .expect("sibling starts");
+        TestApp {
+            public_url: format!("http://{}", running.public_addr),
+            office_url: format!("http://{}", running.office_addr),
+            running: Some(running),
+            tmp: tempfile::tempdir().expect("temp dir"),
+            data: self.data.clone(),
+            core_private_key: self.core_private_key.clone(),
+            db: self.db,
+            database_url: self.database_url.clone(),
+            pg_database: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -220,6 +280,21 @@ impl Drop for TestApp {
                 ])
                 .output();
         }
+    }
+}
+
+fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
+    AppConfig {
+        profile: options.profile(),
+        data: data.clone(),
+        database_url: Some(database_url.to_owned()),
+        public_addr: "127.0.0.1:0".parse().expect("addr"),
+        office_addr: "127.0.0.1:0".parse().expect("addr"),
+        cookie_secure: false,
+        mail_from: "no-reply@demo-bank.example".to_owned(),
+        transport: Transport::Folder(data.outbox()),
+        rate_limits: options.rate_limits,
+        public_url: None,
     }
 }
 
