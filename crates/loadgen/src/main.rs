@@ -8,8 +8,11 @@
 //! every personal field under a fresh data key, wraps the key, seals the confirmation e-mail
 //! and commits it all durably. `--full-flow` instead times whole applications.
 //!
+//! `--scenario bookings` measures visit bookings instead (see `bookings.rs`).
+//!
 //! It talks HTTP only and depends on no madoguchi crate.
 
+mod bookings;
 mod flow;
 mod outbox;
 mod stats;
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use tokio::task::JoinSet;
 
@@ -35,18 +39,38 @@ enum Format {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// Account-opening applications (the default).
+    Applications,
+    /// Visit bookings through the JSON API, then the 60-day availability query.
+    Bookings,
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "madoguchi-loadgen",
-    about = "Measures account-opening submissions per second through a running madoguchi server"
+    about = "Measures submissions per second through a running madoguchi server"
 )]
 struct Args {
-    /// The public site.
+    /// The public site. Repeat it for bookings against several instances (round-robin).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// The server's outbox folder (`<data-dir>/outbox`), where the verification codes arrive.
+    url: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Scenario::Applications)]
+    scenario: Scenario,
+    /// The server's outbox folder (`<data-dir>/outbox`), where the verification codes arrive
+    /// (applications only).
     #[arg(long)]
-    outbox: PathBuf,
+    outbox: Option<PathBuf>,
+    /// Bookings to make (bookings scenario).
+    #[arg(long, default_value_t = 2000)]
+    bookings: usize,
+    /// The loan centre to book at (bookings scenario).
+    #[arg(long, default_value = "naha")]
+    center: String,
+    /// Availability queries of the 60-day window after the bookings (bookings scenario).
+    #[arg(long, default_value_t = 200)]
+    availability_queries: usize,
     /// Applications to make.
     #[arg(long, default_value_t = 2000)]
     applications: usize,
@@ -138,7 +162,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&args)) {
+    let outcome = match args.scenario {
+        Scenario::Applications => runtime.block_on(run(&args)),
+        Scenario::Bookings => runtime.block_on(run_bookings(&args)),
+    };
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -148,10 +176,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs the bookings scenario and prints it; `Ok(false)` when some booking failed.
+async fn run_bookings(args: &Args) -> anyhow::Result<bool> {
+    let report = bookings::run(
+        &args.url,
+        &args.center,
+        args.bookings,
+        args.concurrency,
+        args.availability_queries,
+    )
+    .await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        Format::Text => report.print(&args.url, args.concurrency, &args.center),
+    }
+    Ok(report.errors.is_empty())
+}
+
 /// Runs the benchmark and prints it; `Ok(false)` when some request failed.
 async fn run(args: &Args) -> anyhow::Result<bool> {
-    let site = Arc::new(Site::new(&args.url));
-    let outbox = Arc::new(Outbox::watch(&args.outbox)?);
+    let [url] = args.url.as_slice() else {
+        anyhow::bail!("applications take exactly one --url");
+    };
+    let outbox_dir = args
+        .outbox
+        .as_ref()
+        .context("applications need --outbox (the server's <data-dir>/outbox)")?;
+    let site = Arc::new(Site::new(url));
+    let outbox = Arc::new(Outbox::watch(outbox_dir)?);
     let run_tag: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
     let n = args.applications;
     let c = args.concurrency;
@@ -241,7 +293,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     match args.format {
         Format::Json => {
             let mut out = serde_json::json!({
-                "url": args.url,
+                "url": url,
                 "applications": n,
                 "concurrency": c,
                 "mode": if args.full_flow { "full-flow" } else { "submit" },
@@ -255,7 +307,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         Format::Text => {
             println!(
                 "madoguchi-loadgen: {n} applications, concurrency {c}, {}",
-                args.url
+                url
             );
             for phase in &phases {
                 match phase.name {
@@ -319,7 +371,11 @@ fn timed_phase(
 
 /// Runs `job(0..n)` with at most `concurrency` at a time (a closed loop: each worker starts
 /// its next job when the previous one ends); results in index order.
-async fn in_parallel<T, F, Fut>(n: usize, concurrency: usize, job: F) -> Vec<anyhow::Result<T>>
+pub(crate) async fn in_parallel<T, F, Fut>(
+    n: usize,
+    concurrency: usize,
+    job: F,
+) -> Vec<anyhow::Result<T>>
 where
     T: Send + 'static,
     F: Fn(usize) -> Fut + Send + Sync + 'static,

@@ -163,37 +163,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = db_time(booking.created_at);
         with_write_tx!(self, Db, tx => {
-            let duplicate = sqlx::query_scalar::<Db, i64>(
-                "SELECT COUNT(*) FROM bookings WHERE request_id = $1",
-            )
-            .bind(&booking.request_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if duplicate > 0 {
-                return Err(StoreError::DuplicateRequest);
-            }
-            // Lock this address's row first: two bookings of one address queue here, so the
-            // count below sees the other's commit.
-            sqlx::query::<Db>(
-                "INSERT INTO booking_holders (email_index, touched_at) VALUES ($1, $2) \
-                 ON CONFLICT (email_index) DO UPDATE SET touched_at = excluded.touched_at",
-            )
-            .bind(&booking.email_index)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            let held = sqlx::query_scalar::<Db, i64>(
-                "SELECT COUNT(*) FROM bookings WHERE email_index = $1 AND status = 'booked' \
-                 AND starts_at > $2",
-            )
-            .bind(&booking.email_index)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            if held >= booking.max_future_per_email {
-                return Err(StoreError::TooManyBookings);
-            }
-            take_place!(Db, tx, &booking.slot).await?;
+            // The booking row first: a concurrent submit of the same form waits on the
+            // unique request id and then fails on it, so it is told "already booked" rather
+            // than "full" by the place its twin just took.
             sqlx::query::<Db>(
                 "INSERT INTO bookings (id, center_id, starts_at, ends_at, consultation, status, \
                  manage_id, request_id, email_index, contact_sealed, created_at, updated_at) \
@@ -211,6 +183,29 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            // Then this address's row: two bookings of one address queue here, so the count
+            // below sees the other's commit.
+            sqlx::query::<Db>(
+                "INSERT INTO booking_holders (email_index, touched_at) VALUES ($1, $2) \
+                 ON CONFLICT (email_index) DO UPDATE SET touched_at = excluded.touched_at",
+            )
+            .bind(&booking.email_index)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            let held = sqlx::query_scalar::<Db, i64>(
+                "SELECT COUNT(*) FROM bookings WHERE email_index = $1 AND status = 'booked' \
+                 AND starts_at > $2 AND id <> $3",
+            )
+            .bind(&booking.email_index)
+            .bind(at)
+            .bind(booking.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if held >= booking.max_future_per_email {
+                return Err(StoreError::TooManyBookings);
+            }
+            take_place!(Db, tx, &booking.slot).await?;
             sqlx::query::<Db>(
                 "INSERT INTO data_keys (record_id, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)",
             )
@@ -297,8 +292,15 @@ impl Store {
             let Some(center_id) = moved else {
                 return Err(StoreError::BookingChanged);
             };
-            free_place!(Db, tx, &center_id, change.from_starts_at).await?;
-            take_place!(Db, tx, &change.to).await?;
+            // Slot rows are locked in time order, so two bookings trading slots cannot
+            // deadlock on PostgreSQL.
+            if change.to.starts_at < change.from_starts_at {
+                take_place!(Db, tx, &change.to).await?;
+                free_place!(Db, tx, &center_id, change.from_starts_at).await?;
+            } else {
+                free_place!(Db, tx, &center_id, change.from_starts_at).await?;
+                take_place!(Db, tx, &change.to).await?;
+            }
             withdraw_reminder!(Db, tx, change.id).await?;
             insert_outbox!(Db, &mut *tx, notice)?;
             if let Some(reminder) = reminder {

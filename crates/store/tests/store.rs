@@ -1,82 +1,14 @@
 //! The same storage tests on SQLite and on PostgreSQL.
 
+mod common;
+
+use common::{postgres, sqlite};
 use madoguchi_store::{
     CodeAttempt, DraftRow, EmailCheckRow, NewApplication, OutboxRow, SealedSecretRow, Store,
     StoreError,
 };
-use sqlx::Connection;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-
-struct TestDb {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    /// Closes the store; the PostgreSQL test database is dropped with the value.
-    async fn finish(self) {
-        self.store.close().await;
-    }
-}
-
-/// Drops a PostgreSQL test database, also when a test panicked (with `psql`: no runtime here).
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((base, name)) = self.pg.take() {
-            let _ = std::process::Command::new("psql")
-                .arg(format!("{base}/postgres"))
-                .args([
-                    "-q",
-                    "-c",
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ])
-                .output();
-        }
-    }
-}
-
-async fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("t.sqlite3").display());
-    let store = Store::connect(&url).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    TestDb {
-        store,
-        _dir: Some(dir),
-        pg: None,
-    }
-}
-
-async fn postgres() -> Option<TestDb> {
-    let base = std::env::var("MADOGUCHI_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-    let mut admin = match sqlx::PgConnection::connect(&format!("{base}/postgres")).await {
-        Ok(conn) => conn,
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("PostgreSQL required when CI=true: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: PostgreSQL unreachable: {e}");
-            return None;
-        }
-    };
-    let name = format!("mdg_store_{}", Uuid::new_v4().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create db");
-    let store = Store::connect(&format!("{base}/{name}"))
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
-    Some(TestDb {
-        store,
-        _dir: None,
-        pg: Some((base, name)),
-    })
-}
 
 fn outbox_row() -> OutboxRow {
     OutboxRow::now(
