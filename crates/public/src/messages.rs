@@ -60,6 +60,17 @@ mod tests {
     }
 
     #[test]
+    fn every_error_code_has_its_own_message() {
+        let catalog = Catalog::japanese().unwrap();
+        let missing: Vec<&str> = madoguchi_domain::ErrorCode::ALL
+            .iter()
+            .map(|code| code.as_str())
+            .filter(|code| !catalog.errors.contains_key(*code))
+            .collect();
+        assert!(missing.is_empty(), "no message for {missing:?}");
+    }
+
+    #[test]
     fn unknown_code_falls_back_to_a_message_naming_the_field() {
         let catalog = Catalog::japanese().unwrap();
         assert_eq!(
