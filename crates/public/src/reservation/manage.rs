@@ -145,7 +145,14 @@ pub async fn change_week(
     if !booking.changeable(&state, now) {
         return Err(PublicError::BookingClosed);
     }
-    let week = build_week(&state, &center, query.week.as_deref(), now).await?;
+    let week = build_week(
+        &state,
+        &center,
+        query.week.as_deref(),
+        now,
+        Some(booking.row.starts_at),
+    )
+    .await?;
     Ok(week_page(
         &state,
         week,

@@ -63,6 +63,8 @@ pub struct SlotView {
     pub value: String,
     pub time: String,
     pub free: bool,
+    /// The slot the booking being changed holds now.
+    pub current: bool,
 }
 
 /// One day on the page.
@@ -105,6 +107,7 @@ pub async fn build_week(
     center: &LoanCenter,
     asked: Option<&str>,
     now: OffsetDateTime,
+    current: Option<OffsetDateTime>,
 ) -> Result<WeekView, PublicError> {
     let window = service::window(state, now);
     let from = first_day(asked, window);
@@ -113,7 +116,7 @@ pub async fn build_week(
     let days = (0..WEEK_DAYS)
         .map(|n| from.saturating_add(Duration::days(n)))
         .filter(|day| window.contains(*day))
-        .map(|day| day_view(state, center, day, &slots))
+        .map(|day| day_view(state, center, day, &slots, current))
         .collect();
     let previous = from.saturating_sub(Duration::days(WEEK_DAYS));
     let next = to.saturating_add(Duration::days(1));
@@ -134,6 +137,7 @@ fn day_view(
     center: &LoanCenter,
     day: Date,
     slots: &[SlotAvailability],
+    current: Option<OffsetDateTime>,
 ) -> DayView {
     let calendar = state.profile.calendar();
     let closed_reason =
@@ -152,6 +156,7 @@ fn day_view(
                 value: format_slot_start(s.slot.starts_at()),
                 time: format!("{}〜{}", clock(s.slot.starts_at()), clock(s.slot.ends_at())),
                 free: s.free > 0,
+                current: current == Some(s.slot.starts_at()),
             })
             .collect(),
     }
@@ -199,6 +204,7 @@ pub async fn week(
         center,
         query.week.as_deref(),
         OffsetDateTime::now_utc(),
+        None,
     )
     .await?;
     Ok(week_page(&state, week, None, super::week_path(center.id())))
