@@ -8,7 +8,9 @@ use madoguchi_domain::reservation::booking::{
 use madoguchi_domain::reservation::{BookingWindow, Slot, available_slots, check_slot};
 use madoguchi_domain::{ErrorCode, FieldError, FieldErrors};
 use madoguchi_seal::{BookingToken, EncryptedFields};
-use madoguchi_store::{BookingChange, BookingRow, NewBooking, SlotRef, StoreError};
+use madoguchi_store::{
+    BookingChange, BookingRow, EncryptedRecord, NewBooking, SlotRef, StoreError,
+};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -162,6 +164,7 @@ pub async fn book(
         name: details.display_name(),
         email: details.email().to_string(),
     };
+    let personal = encrypt_personal(state, &id, details)?;
     let new = NewBooking {
         id,
         slot: slot_ref(&slot),
@@ -175,15 +178,14 @@ pub async fn book(
             .as_bytes()
             .to_vec(),
         contact_sealed: seal_contact(&token, &id, &contact)?,
-        personal_fields: Vec::new(),
-        data_key_id: String::new(),
-        wrapped_data_key: Vec::new(),
+        personal_fields: personal.fields,
+        data_key_id: personal.key_id,
+        wrapped_data_key: personal.wrapped,
         max_future_per_email: i64::from(
             state.profile.reservations().max_future_bookings_per_email(),
         ),
         created_at: now,
     };
-    let new = encrypt_personal(state, new, details)?;
     let link = manage_link(state, &token);
     let confirmation = mail::booked(state, &contact, center, &slot, &link)?;
     let reminder = reminder(state, &contact, center, &slot, &link, id, now)?;
@@ -198,22 +200,25 @@ pub async fn book(
     })
 }
 
+/// Every personal field encrypted under a fresh data key, wrapped to the back office.
 fn encrypt_personal(
     state: &PublicState,
-    mut new: NewBooking,
+    id: &Uuid,
     details: &BookingDetails,
-) -> Result<NewBooking, Refusal> {
-    let envelope = state.crypto.envelopes.begin(&new.id).map_err(internal)?;
+) -> Result<EncryptedRecord, Refusal> {
+    let envelope = state.crypto.envelopes.begin(id).map_err(internal)?;
     let mut fields = EncryptedFields::default();
     for (name, value) in details.personal_fields() {
+        let value = Zeroizing::new(value);
         envelope
             .encrypt_into(&mut fields, name, value.as_bytes())
             .map_err(internal)?;
     }
-    new.personal_fields = fields.to_bytes();
-    new.data_key_id = envelope.wrapped_key().key_id().to_string();
-    new.wrapped_data_key = envelope.wrapped_key().as_bytes().to_vec();
-    Ok(new)
+    Ok(EncryptedRecord {
+        fields: fields.to_bytes(),
+        key_id: envelope.wrapped_key().key_id().to_string(),
+        wrapped: envelope.wrapped_key().as_bytes().to_vec(),
+    })
 }
 
 fn internal(e: impl std::fmt::Display) -> Refusal {
