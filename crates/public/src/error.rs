@@ -99,7 +99,7 @@ impl PublicError {
             PublicError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "しばらくしてから、もう一度お試しください",
-                "短い時間に多くのお申込み操作があったため、一時的に受付を止めています。1分ほどおいてから、もう一度お試しください。入力済みの内容は保存されています。",
+                "短い時間に多くの操作があったため、一時的に受付を止めています。1分ほどおいてから、もう一度お試しください。",
                 false,
             ),
             PublicError::NotFound => (

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -47,7 +47,7 @@ const STYLESHEET: &str = include_str!("../static/style.css");
 
 /// The public site's router.
 pub fn router(state: PublicState) -> Router {
-    let (body_limit, timeout) = request_limits(MAX_FORM_BODY_BYTES);
+    let (_, timeout) = request_limits(MAX_FORM_BODY_BYTES);
     Router::new()
         .route("/", get(index))
         .nest("/apply/savings-account", savings::routes())
@@ -66,7 +66,9 @@ pub fn router(state: PublicState) -> Router {
             error::render_error_pages,
         ))
         .layer(middleware::from_fn(security_headers))
-        .layer(body_limit)
+        // Enforced by the body extractors (forms, JSON), so that a refused body is answered
+        // like every other error: a page for forms, `{code, message}` for the API.
+        .layer(DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
         .layer(timeout)
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 pub mod applicant;
 pub mod browser;
 pub mod logs;
+pub mod reservation;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -68,19 +69,11 @@ async fn create_pg_database() -> Option<(String, String)> {
 }
 
 /// How to start a test server, when the defaults do not fit.
+#[derive(Default)]
 pub struct Options {
     pub rate_limits: madoguchi_public::RateLimitSettings,
     /// Replaces `key = value` lines of the demo profile (`(old line, new line)`).
     pub profile_edits: Vec<(&'static str, &'static str)>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            rate_limits: madoguchi_public::RateLimitSettings::default(),
-            profile_edits: Vec::new(),
-        }
-    }
 }
 
 impl Options {
