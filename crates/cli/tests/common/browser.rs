@@ -3,6 +3,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 pub struct Browser {
@@ -139,6 +142,74 @@ impl Browser {
             .find(Locator::Css("main"))
             .await
             .expect("main")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    /// Presses Tab, as a keyboard user does, until the focused element matches `css`, and
+    /// returns it. Fails when `css` is not reached within 60 presses (not keyboard-reachable).
+    pub async fn tab_to(&self, css: &str) -> Element {
+        for _ in 0..60 {
+            self.press(Key::Tab).await;
+            let focused = self
+                .client
+                .execute(
+                    "return document.activeElement !== null && document.activeElement.matches(arguments[0]);",
+                    vec![serde_json::Value::from(css)],
+                )
+                .await
+                .expect("script");
+            if focused == serde_json::Value::Bool(true) {
+                return self.client.active_element().await.expect("focused element");
+            }
+        }
+        panic!("{css} cannot be reached with the Tab key")
+    }
+
+    /// Presses and releases `key` on whatever has the focus.
+    pub async fn press(&self, key: Key) {
+        let keys = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: key.into() })
+            .then(KeyAction::Up { value: key.into() });
+        self.client.perform_actions(keys).await.expect("key press");
+    }
+
+    /// Clicks `css` (a link or a button) and waits for the page it leads to.
+    pub async fn click_and_wait(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.expect("page");
+        self.click(css).await;
+        self.wait_for_next_page(old).await;
+    }
+
+    /// Presses `key` on the focused element (Enter on a link or a button) and waits for the
+    /// page it leads to.
+    pub async fn press_and_wait(&self, key: Key) {
+        let old = self.client.find(Locator::Css("html")).await.expect("page");
+        self.press(key).await;
+        self.wait_for_next_page(old).await;
+    }
+
+    /// Waits until the document `old` is gone and the new one has its heading.
+    async fn wait_for_next_page(&self, old: Element) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while old.tag_name().await.is_ok() {
+            assert!(Instant::now() < deadline, "no new page was loaded");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await
+            .expect("next page");
+    }
+
+    /// The text of the first element matching `css`.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
             .text()
             .await
             .expect("text")
