@@ -1,5 +1,6 @@
 //! Real headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`).
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,9 @@ impl Browser {
             return None;
         }
         let port = free_port();
+        // Its own process group, so that Chromium goes with it (see `Drop`).
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -215,11 +218,34 @@ impl Browser {
             .expect("text")
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+    }
+}
+
+/// A test that panicked never reached [`Browser::close`]: chromedriver and the Chromium it
+/// started are killed here, as a process group, so that failed runs leave nothing running.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let pid = self.driver.id();
+        // Only a group that chromedriver leads: never this test's own.
+        if pid > 1 && process_group_of(pid) == Some(pid) {
+            let _ = Command::new("/usr/bin/kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        } else {
+            let _ = self.driver.kill();
+        }
         let _ = self.driver.wait();
     }
+}
+
+/// The process group of `pid`, from `/proc/PID/stat` (the field after the parenthesised name).
+fn process_group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = stat.rsplit_once(')')?.1;
+    after_name.split_whitespace().nth(2)?.parse().ok()
 }
 
 fn free_port() -> u16 {
