@@ -10,7 +10,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::{with_db, with_write_tx};
+use crate::backend::{Inner, with_db, with_write_tx};
 use crate::outbox::insert_outbox;
 use crate::{OutboxRow, Store, StoreError, db_time};
 
@@ -87,9 +87,9 @@ pub struct BookingPurge {
 macro_rules! take_place {
     ($db:ty, $tx:ident, $slot:expr) => {
         async {
-            let slot: &SlotRef = $slot;
+            let slot: &$crate::SlotRef = $slot;
             if slot.capacity <= 0 {
-                return Err(StoreError::SlotFull);
+                return Err($crate::StoreError::SlotFull);
             }
             let taken = sqlx::query_scalar::<$db, i64>(
                 "INSERT INTO reservation_slots (center_id, starts_at, capacity, booked) \
@@ -100,17 +100,19 @@ macro_rules! take_place {
                  RETURNING booked",
             )
             .bind(&slot.center_id)
-            .bind(db_time(slot.starts_at))
+            .bind($crate::db_time(slot.starts_at))
             .bind(slot.capacity)
             .fetch_optional(&mut *$tx)
             .await?;
             match taken {
                 Some(_) => Ok(()),
-                None => Err(StoreError::SlotFull),
+                None => Err($crate::StoreError::SlotFull),
             }
         }
     };
 }
+
+pub(crate) use take_place;
 
 /// Gives back the place a booking held in the slot at `$starts_at` of `$center_id`.
 macro_rules! free_place {
@@ -120,7 +122,7 @@ macro_rules! free_place {
              WHERE center_id = $1 AND starts_at = $2 AND booked > 0",
         )
         .bind($center_id)
-        .bind(db_time($starts_at))
+        .bind($crate::db_time($starts_at))
         .execute(&mut *$tx)
     };
 }
@@ -133,6 +135,85 @@ macro_rules! withdraw_reminder {
             .execute(&mut *$tx)
     };
 }
+
+/// Stores one booking with `$tx` (an open write transaction of database `$db`); evaluates to
+/// its `Result`. A refusal leaves the transaction to be rolled back (to its savepoint on
+/// SQLite's group commit).
+macro_rules! insert_booking {
+    ($db:ty, $tx:ident, $booking:expr, $confirmation:expr, $reminder:expr) => {
+        async {
+            type Db = $db;
+            let booking: &$crate::NewBooking = $booking;
+            let confirmation: &$crate::OutboxRow = $confirmation;
+            let reminder: Option<&$crate::OutboxRow> = $reminder;
+            let at = $crate::db_time(booking.created_at);
+            // The booking row first: a concurrent submit of the same form waits on the
+            // unique request id and then fails on it, so it is told "already booked" rather
+            // than "full" by the place its twin just took.
+            sqlx::query::<Db>(
+                "INSERT INTO bookings (id, center_id, starts_at, ends_at, consultation, status, \
+                 manage_id, request_id, email_index, contact_sealed, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(booking.id)
+            .bind(&booking.slot.center_id)
+            .bind($crate::db_time(booking.slot.starts_at))
+            .bind($crate::db_time(booking.slot.ends_at))
+            .bind(&booking.consultation)
+            .bind(&booking.manage_id)
+            .bind(&booking.request_id)
+            .bind(&booking.email_index)
+            .bind(&booking.contact_sealed)
+            .bind(at)
+            .execute(&mut *$tx)
+            .await?;
+            // Then this address's row: two bookings of one address queue here, so the count
+            // below sees the other's commit.
+            sqlx::query::<Db>(
+                "INSERT INTO booking_holders (email_index, touched_at) VALUES ($1, $2) \
+                 ON CONFLICT (email_index) DO UPDATE SET touched_at = excluded.touched_at",
+            )
+            .bind(&booking.email_index)
+            .bind(at)
+            .execute(&mut *$tx)
+            .await?;
+            let held = sqlx::query_scalar::<Db, i64>(
+                "SELECT COUNT(*) FROM bookings WHERE email_index = $1 AND status = 'booked' \
+                 AND starts_at > $2 AND id <> $3",
+            )
+            .bind(&booking.email_index)
+            .bind(at)
+            .bind(booking.id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            if held >= booking.max_future_per_email {
+                return Err($crate::StoreError::TooManyBookings);
+            }
+            $crate::booking::take_place!(Db, $tx, &booking.slot).await?;
+            sqlx::query::<Db>(
+                "INSERT INTO data_keys (record_id, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(booking.id)
+            .bind(&booking.data_key_id)
+            .bind(&booking.wrapped_data_key)
+            .bind(at)
+            .execute(&mut *$tx)
+            .await?;
+            sqlx::query::<Db>("INSERT INTO booking_personal (booking_id, fields) VALUES ($1, $2)")
+                .bind(booking.id)
+                .bind(&booking.personal_fields)
+                .execute(&mut *$tx)
+                .await?;
+            $crate::outbox::insert_outbox!(Db, &mut *$tx, confirmation)?;
+            if let Some(reminder) = reminder {
+                $crate::outbox::insert_outbox!(Db, &mut *$tx, reminder)?;
+            }
+            Ok::<(), $crate::StoreError>(())
+        }
+        .await
+    };
+}
+pub(crate) use insert_booking;
 
 impl Store {
     /// Stores a booking, its confirmation e-mail and its reminder (if any) in one
@@ -161,72 +242,19 @@ impl Store {
         confirmation: &OutboxRow,
         reminder: Option<&OutboxRow>,
     ) -> Result<(), StoreError> {
-        let at = db_time(booking.created_at);
-        with_write_tx!(self, Db, tx => {
-            // The booking row first: a concurrent submit of the same form waits on the
-            // unique request id and then fails on it, so it is told "already booked" rather
-            // than "full" by the place its twin just took.
-            sqlx::query::<Db>(
-                "INSERT INTO bookings (id, center_id, starts_at, ends_at, consultation, status, \
-                 manage_id, request_id, email_index, contact_sealed, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $8, $9, $10, $10)",
-            )
-            .bind(booking.id)
-            .bind(&booking.slot.center_id)
-            .bind(db_time(booking.slot.starts_at))
-            .bind(db_time(booking.slot.ends_at))
-            .bind(&booking.consultation)
-            .bind(&booking.manage_id)
-            .bind(&booking.request_id)
-            .bind(&booking.email_index)
-            .bind(&booking.contact_sealed)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            // Then this address's row: two bookings of one address queue here, so the count
-            // below sees the other's commit.
-            sqlx::query::<Db>(
-                "INSERT INTO booking_holders (email_index, touched_at) VALUES ($1, $2) \
-                 ON CONFLICT (email_index) DO UPDATE SET touched_at = excluded.touched_at",
-            )
-            .bind(&booking.email_index)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            let held = sqlx::query_scalar::<Db, i64>(
-                "SELECT COUNT(*) FROM bookings WHERE email_index = $1 AND status = 'booked' \
-                 AND starts_at > $2 AND id <> $3",
-            )
-            .bind(&booking.email_index)
-            .bind(at)
-            .bind(booking.id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if held >= booking.max_future_per_email {
-                return Err(StoreError::TooManyBookings);
+        match &self.inner {
+            Inner::Sqlite { submissions, .. } => {
+                submissions
+                    .book(booking.clone(), confirmation.clone(), reminder.cloned())
+                    .await
             }
-            take_place!(Db, tx, &booking.slot).await?;
-            sqlx::query::<Db>(
-                "INSERT INTO data_keys (record_id, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(booking.id)
-            .bind(&booking.data_key_id)
-            .bind(&booking.wrapped_data_key)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query::<Db>("INSERT INTO booking_personal (booking_id, fields) VALUES ($1, $2)")
-                .bind(booking.id)
-                .bind(&booking.personal_fields)
-                .execute(&mut *tx)
-                .await?;
-            insert_outbox!(Db, &mut *tx, confirmation)?;
-            if let Some(reminder) = reminder {
-                insert_outbox!(Db, &mut *tx, reminder)?;
+            Inner::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                insert_booking!(sqlx::Postgres, tx, booking, confirmation, reminder)?;
+                tx.commit().await?;
+                Ok(())
             }
-            tx.commit().await?;
-            Ok(())
-        })
+        }
     }
 
     /// How many places are taken in each booked slot of `center_id` starting in

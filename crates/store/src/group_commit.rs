@@ -1,26 +1,40 @@
-//! Group commit for SQLite submissions.
+//! Group commit for SQLite submissions and bookings.
 //!
-//! An acknowledged submission must be on disk (`synchronous=FULL`: one fsync per commit), and
-//! SQLite has one writer. Committing each submission alone would cap the rate at one fsync
-//! per submission; instead the submissions waiting at the same moment are stored in one
-//! transaction — each in its own savepoint, so that one refused draft does not undo the others
-//! — and committed with one fsync. Nobody is answered before the commit that holds their
-//! submission has returned. (PostgreSQL does the same by itself for concurrent transactions.)
+//! An acknowledged submission or booking must be on disk (`synchronous=FULL`: one fsync per
+//! commit), and SQLite has one writer. Committing each alone would cap the rate at one fsync
+//! each; instead the ones waiting at the same moment are stored in one transaction — each in
+//! its own savepoint, so that one refused draft or full slot does not undo the others — and
+//! committed with one fsync. Nobody is answered before the commit that holds their write has
+//! returned. (PostgreSQL does the same by itself for concurrent transactions.) Jobs run in
+//! arrival order inside the transaction, so a booking sees the places its predecessors took.
 
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::booking::insert_booking;
 use crate::submission::insert_submission;
-use crate::{NewApplication, OutboxRow, StoreError};
+use crate::{NewApplication, NewBooking, OutboxRow, StoreError};
 
 /// The most submissions in one transaction.
 const MAX_BATCH: usize = 64;
 
+/// One write to commit, and where to send its outcome.
 struct Job {
-    session_id: Vec<u8>,
-    application: NewApplication,
-    confirmation: OutboxRow,
+    write: Write,
     reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+enum Write {
+    Submission {
+        session_id: Vec<u8>,
+        application: Box<NewApplication>,
+        confirmation: OutboxRow,
+    },
+    Booking {
+        booking: Box<NewBooking>,
+        confirmation: OutboxRow,
+        reminder: Option<OutboxRow>,
+    },
 }
 
 /// Hands submissions to the committing task.
@@ -44,13 +58,32 @@ impl GroupCommit {
         application: NewApplication,
         confirmation: OutboxRow,
     ) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
+        self.run(Write::Submission {
             session_id,
-            application,
+            application: Box::new(application),
             confirmation,
-            reply,
-        };
+        })
+        .await
+    }
+
+    /// Stores one booking; returns once it is committed (or refused).
+    pub(crate) async fn book(
+        &self,
+        booking: NewBooking,
+        confirmation: OutboxRow,
+        reminder: Option<OutboxRow>,
+    ) -> Result<(), StoreError> {
+        self.run(Write::Booking {
+            booking: Box::new(booking),
+            confirmation,
+            reminder,
+        })
+        .await
+    }
+
+    async fn run(&self, write: Write) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { write, reply };
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
@@ -94,22 +127,23 @@ async fn try_commit_batch(
     let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
-        sqlx::query("SAVEPOINT submission")
-            .execute(&mut *tx)
-            .await?;
-        let outcome = insert_submission!(
-            sqlx::Sqlite,
-            tx,
-            &job.session_id,
-            &job.application,
-            &job.confirmation
-        );
+        sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
+        let outcome = match &job.write {
+            Write::Submission {
+                session_id,
+                application,
+                confirmation,
+            } => insert_submission!(sqlx::Sqlite, tx, session_id, application, confirmation),
+            Write::Booking {
+                booking,
+                confirmation,
+                reminder,
+            } => insert_booking!(sqlx::Sqlite, tx, booking, confirmation, reminder.as_ref()),
+        };
         if outcome.is_err() {
-            sqlx::query("ROLLBACK TO submission")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("ROLLBACK TO job").execute(&mut *tx).await?;
         }
-        sqlx::query("RELEASE submission").execute(&mut *tx).await?;
+        sqlx::query("RELEASE job").execute(&mut *tx).await?;
         outcomes.push(outcome);
     }
     tx.commit().await?;
