@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 fn normal_dependency_graph() -> HashMap<String, Vec<String>> {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        // Not --offline: a fresh machine may lack crates of other platforms (cargo fetches them).
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
