@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::Mailbox;
+use madoguchi_documents::DocumentStore;
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
 use madoguchi_keyring::MailKeyring;
 use madoguchi_mail::{OutboxWorker, Transport};
 use madoguchi_public::{PublicState, RateLimitSettings};
-use madoguchi_seal::PublicKeySet;
+use madoguchi_seal::{EnvelopeWriter, PublicKeySet};
 use madoguchi_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -86,6 +87,17 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let store = connect_store(config.database_url.as_deref(), &config.data).await?;
     let keys = PublicKeySet::load(&config.data.keys())?;
     let mail_keys = MailKeyring::load(&config.data.keys())?;
+    // Identity documents: encrypted files in the data folder, data keys wrapped to the office.
+    let documents = DocumentStore::open(
+        &config.data.documents(),
+        EnvelopeWriter::new(keys.office.clone()),
+    )
+    .with_context(|| {
+        format!(
+            "cannot create the documents folder {}",
+            config.data.documents().display()
+        )
+    })?;
     let from: Mailbox = config.mail_from.parse().with_context(|| {
         format!(
             "--mail-from {:?} is not an e-mail address",
@@ -118,6 +130,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         cookies,
         config.rate_limits,
         &public_url,
+        documents.clone(),
     )
     .context("the message catalogue does not parse")?;
 
@@ -141,7 +154,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     ));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport);
     tasks.spawn(worker.run(stop.clone()));
-    tasks.spawn(purge_expired(store.clone(), reservations, stop));
+    tasks.spawn(purge_expired(store.clone(), reservations, documents, stop));
     Ok(RunningApp {
         public_addr,
         office_addr,
@@ -178,14 +191,28 @@ async fn serve_until(
 async fn purge_expired(
     store: Store,
     reservations: madoguchi_domain::profile::ReservationWindow,
+    documents: DocumentStore,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut passes: u64 = 0;
     loop {
         let now = time::OffsetDateTime::now_utc();
         match store.purge_expired_drafts(now).await {
             Ok((0, 0)) => {}
             Ok((checks, drafts)) => tracing::info!(checks, drafts, "expired drafts purged"),
             Err(e) => tracing::error!(error = %e, "purging expired drafts failed"),
+        }
+        // Documents of discarded or expired drafts every pass; stray files once an hour.
+        let sweep = passes.is_multiple_of(60);
+        passes += 1;
+        match crate::documents::purge(&store, &documents, now, sweep).await {
+            Ok(p) if p.orphans == 0 && p.stray_files == 0 => {}
+            Ok(p) => tracing::info!(
+                documents = p.orphans,
+                stray_files = p.stray_files,
+                "identity documents of discarded or expired drafts purged"
+            ),
+            Err(e) => tracing::error!(error = %e, "purging identity documents failed"),
         }
         let before = now - reservations.retention();
         match store.purge_bookings(before, before, now).await {

@@ -31,6 +31,11 @@ impl DataDir {
         self.root.join("outbox")
     }
 
+    /// Identity documents, each encrypted with its own data key (`madoguchi-documents`).
+    pub fn documents(&self) -> PathBuf {
+        self.root.join("documents")
+    }
+
     /// `sqlite://<data>/madoguchi.sqlite3`, the embedded default database.
     pub fn sqlite_url(&self) -> String {
         format!("sqlite://{}", self.root.join("madoguchi.sqlite3").display())

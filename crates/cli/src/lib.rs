@@ -8,3 +8,4 @@ pub mod cli;
 pub mod commands;
 pub mod data_dir;
 pub mod demo;
+pub mod documents;

@@ -175,6 +175,40 @@ async fn every_public_page_is_accessible_and_light() {
     problems.extend(check_page(&browser, &axe, stylesheet).await);
     pages += 1;
 
+    // The identity documents step (file inputs), blank and with its refusals shown.
+    browser.select("occupation", "student").await;
+    browser
+        .click("input[name='purposes'][value='savings']")
+        .await;
+    for (name, value) in [
+        ("nationality", "JP"),
+        ("tax_residence", "japan-only"),
+        ("us_person", "no"),
+        ("foreign_pep", "no"),
+    ] {
+        browser
+            .click(&format!("input[name='{name}'][value='{value}']"))
+            .await;
+    }
+    for name in [
+        "anti_social_declaration",
+        "consent_terms",
+        "consent_privacy",
+    ] {
+        browser.click(&format!("input[name='{name}']")).await;
+    }
+    browser.submit().await;
+    assert!(
+        browser.path().await.ends_with("/identity"),
+        "{}",
+        browser.text().await
+    );
+    problems.extend(check_page(&browser, &axe, stylesheet).await);
+    browser.submit().await; // no file chosen: each input asks for its file
+    assert!(browser.text().await.contains("のファイルを選んでください"));
+    problems.extend(check_page(&browser, &axe, stylesheet).await);
+    pages += 2;
+
     assert!(
         problems.is_empty(),
         "{} problem(s) on {pages} pages:\n{}",

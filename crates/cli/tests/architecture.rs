@@ -134,3 +134,29 @@ fn only_the_store_speaks_sql() {
         );
     }
 }
+
+#[test]
+fn identity_documents_are_written_by_a_crate_that_cannot_read_them_back() {
+    let graph = normal_dependency_graph();
+    assert!(
+        reachable(&graph, "madoguchi-public").contains("madoguchi-documents"),
+        "the public site stores uploads through madoguchi-documents"
+    );
+    let documents = reachable(&graph, "madoguchi-documents");
+    for forbidden in [
+        // The public site depends on it: it must not bring a private key along.
+        "madoguchi-keyring",
+        "madoguchi-core-open",
+        // One job: files. The rows are the store's, written by the caller.
+        "madoguchi-store",
+        "sqlx",
+        // No HTTP either.
+        "axum",
+        "hyper",
+    ] {
+        assert!(
+            !documents.contains(forbidden),
+            "madoguchi-documents must not depend on {forbidden}"
+        );
+    }
+}

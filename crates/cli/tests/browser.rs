@@ -84,8 +84,61 @@ async fn an_applicant_opens_a_savings_account_in_chromium() {
     }
     browser.submit().await;
     assert!(
-        browser.path().await.ends_with("/branch"),
+        browser.path().await.ends_with("/identity"),
         "profile step accepted:\n{}",
+        browser.text().await
+    );
+
+    // Identity documents: a real phone-style JPEG with EXIF GPS data, chosen in the file
+    // inputs; first a script named .jpg as the selfie, refused by name and reason.
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../documents/tests/fixtures");
+    let script = app.tmp.path().join("selfie.jpg");
+    std::fs::write(&script, b"<script>alert(1)</script>").expect("write");
+    let photo = fixtures
+        .join("exif-gps.jpg")
+        .canonicalize()
+        .expect("fixture");
+    let scan = fixtures
+        .join("text-chunk.png")
+        .canonicalize()
+        .expect("fixture");
+    for (name, path) in [
+        ("document_front", &photo),
+        ("document_back", &scan),
+        ("selfie", &script),
+    ] {
+        browser
+            .client
+            .find(Locator::Css(&format!("input[name='{name}']")))
+            .await
+            .expect("file input")
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("choose file");
+    }
+    browser.submit().await;
+    let page = browser.text().await;
+    assert!(
+        page.contains("本人の顔写真（セルフィー）のファイル「selfie.jpg」は、JPEG・PNGの画像またはPDFではありません"),
+        "the script is refused by name:\n{page}"
+    );
+    assert!(
+        page.contains("受付済み：JPEG画像"),
+        "the front was kept:\n{page}"
+    );
+    browser
+        .client
+        .find(Locator::Css("input[name='selfie']"))
+        .await
+        .expect("file input")
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose file");
+    browser.submit().await;
+    assert!(
+        browser.path().await.ends_with("/branch"),
+        "documents accepted:\n{}",
         browser.text().await
     );
 
@@ -109,6 +162,58 @@ async fn an_applicant_opens_a_savings_account_in_chromium() {
     assert!(done.contains("お申込みを受け付けました"), "{done}");
     let receipt = common::applicant::receipt_in(&browser.client.source().await.expect("source"));
     app.wait_for_mail(&applicant.email, &receipt).await;
+
+    // The stored photos, decrypted with the back office's key, carry no GPS position.
+    let id = app
+        .store()
+        .application_id_by_receipt(&receipt)
+        .await
+        .expect("query")
+        .expect("stored");
+    let documents = app
+        .store()
+        .application_documents(id)
+        .await
+        .expect("documents");
+    assert_eq!(documents.len(), 3);
+    let office =
+        madoguchi_keyring::OfficeKeyring::load(&app.data.join("keys")).expect("office key");
+    for document in documents {
+        let key = app
+            .store()
+            .document_key(document.id)
+            .await
+            .expect("query")
+            .expect("key");
+        let file = std::fs::read(
+            app.data
+                .join("documents")
+                .join(document.id.hyphenated().to_string()),
+        )
+        .expect("document file");
+        assert!(
+            !file
+                .windows(24)
+                .any(|w| w == common::documents::GPS_LATITUDE)
+        );
+        let plain = office
+            .open_record(
+                &document.id,
+                &madoguchi_seal::WrappedKey::from_stored(key.wrapped).expect("wrapped"),
+            )
+            .expect("unwrap")
+            .decrypt_field(madoguchi_documents::DOCUMENT_FIELD, &file[8..])
+            .expect("decrypt");
+        image::load_from_memory(&plain).expect("an image");
+        assert!(
+            !plain
+                .windows(24)
+                .any(|w| w == common::documents::GPS_LATITUDE)
+                && !plain.windows(6).any(|w| w == b"Exif\0\0"),
+            "{}: the stored, decrypted file has no EXIF GPS data",
+            document.kind
+        );
+    }
     browser.close().await;
     app.stop().await;
 }

@@ -207,6 +207,8 @@ async fn a_refused_step_names_the_field_keeps_the_input_and_never_the_pin() {
     let r = post_step(&app, &client, "personal", &applicant.personal_step()).await;
     assert!(r.url().path().ends_with("/profile"));
     let r = post_step(&app, &client, "profile", &applicant.profile_step()).await;
+    assert!(r.url().path().ends_with("/identity"));
+    let r = common::documents::upload_all(&app, &client).await;
     assert!(r.url().path().ends_with("/branch"));
     // The last four digits of the phone are refused as a PIN, and the PIN is not echoed.
     let weak = applicant.phone_mobile[applicant.phone_mobile.len() - 4..].to_owned();

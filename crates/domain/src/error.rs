@@ -95,6 +95,48 @@ pub enum ErrorCode {
     SlotUnchanged,
     /// `slot-full`: every place of the slot was taken meanwhile. Fix: choose another time.
     SlotFull,
+    /// `invalid-account-number`: not an account number of one to seven digits (a shorter one
+    /// is padded with zeros), or 0000000. Fix: enter the 7-digit number from the passbook or
+    /// cash card, digits only.
+    InvalidAccountNumber,
+    /// `junior-high-student`: the debit card is not issued to junior high school pupils
+    /// (中学生を除く), judged by the birth date's school year. Fix: none online.
+    JuniorHighStudent,
+    /// `embossed-name-invalid-character`: the name for the card holds something other than
+    /// the roman letters A–Z, spaces and `. - '`. Fix: write it in roman letters, e.g.
+    /// HANAKO HIGA.
+    EmbossedNameInvalidCharacter,
+    /// `embossed-name-too-long`: more than 26 characters, spaces included. Fix: shorten it,
+    /// e.g. with an initial for a middle name.
+    EmbossedNameTooLong,
+    /// `embossed-name-incomplete`: one word only; the card needs given and family name. Fix:
+    /// enter both, separated by a space.
+    EmbossedNameIncomplete,
+    /// `password-too-short`: fewer than 8 characters. Fix: make it longer.
+    PasswordTooShort,
+    /// `password-too-long`: more than 32 characters. Fix: shorten it.
+    PasswordTooLong,
+    /// `password-invalid-character`: a character other than half-width letters, digits and
+    /// symbols (a space, a full-width letter). Fix: type it in half-width characters.
+    PasswordInvalidCharacter,
+    /// `password-letters-and-digits`: no letter, or no digit. Fix: use both.
+    PasswordLettersAndDigits,
+    /// `password-weak`: easy to guess (a common word or pattern, by the zxcvbn estimate).
+    /// Fix: a longer password, unrelated words, digits and symbols in unusual places.
+    PasswordWeak,
+    /// `password-contains-birth-date`: contains the birth date in a usual form. Fix: leave
+    /// it out.
+    PasswordContainsBirthDate,
+    /// `password-contains-phone`: contains the phone number or its last four digits. Fix:
+    /// leave it out.
+    PasswordContainsPhone,
+    /// `password-contains-account-number`: contains the account number. Fix: leave it out.
+    PasswordContainsAccountNumber,
+    /// `password-contains-name`: contains the name in roman letters. Fix: leave it out.
+    PasswordContainsName,
+    /// `password-mismatch`: the password and its confirmation differ. Fix: type the same
+    /// password twice.
+    PasswordMismatch,
 }
 
 impl ErrorCode {
@@ -128,6 +170,21 @@ impl ErrorCode {
         Self::SlotOutsideWindow,
         Self::SlotUnchanged,
         Self::SlotFull,
+        Self::InvalidAccountNumber,
+        Self::JuniorHighStudent,
+        Self::EmbossedNameInvalidCharacter,
+        Self::EmbossedNameTooLong,
+        Self::EmbossedNameIncomplete,
+        Self::PasswordTooShort,
+        Self::PasswordTooLong,
+        Self::PasswordInvalidCharacter,
+        Self::PasswordLettersAndDigits,
+        Self::PasswordWeak,
+        Self::PasswordContainsBirthDate,
+        Self::PasswordContainsPhone,
+        Self::PasswordContainsAccountNumber,
+        Self::PasswordContainsName,
+        Self::PasswordMismatch,
     ];
 
     /// The stable kebab-case name of the code.
@@ -161,6 +218,21 @@ impl ErrorCode {
             Self::SlotOutsideWindow => "slot-outside-window",
             Self::SlotUnchanged => "slot-unchanged",
             Self::SlotFull => "slot-full",
+            Self::InvalidAccountNumber => "invalid-account-number",
+            Self::JuniorHighStudent => "junior-high-student",
+            Self::EmbossedNameInvalidCharacter => "embossed-name-invalid-character",
+            Self::EmbossedNameTooLong => "embossed-name-too-long",
+            Self::EmbossedNameIncomplete => "embossed-name-incomplete",
+            Self::PasswordTooShort => "password-too-short",
+            Self::PasswordTooLong => "password-too-long",
+            Self::PasswordInvalidCharacter => "password-invalid-character",
+            Self::PasswordLettersAndDigits => "password-letters-and-digits",
+            Self::PasswordWeak => "password-weak",
+            Self::PasswordContainsBirthDate => "password-contains-birth-date",
+            Self::PasswordContainsPhone => "password-contains-phone",
+            Self::PasswordContainsAccountNumber => "password-contains-account-number",
+            Self::PasswordContainsName => "password-contains-name",
+            Self::PasswordMismatch => "password-mismatch",
         }
     }
 }

@@ -21,16 +21,22 @@
 //! - **Secrets stay secret.** [`pin::Pin`] cannot be printed, serialized, cloned or compared
 //!   and is wiped on drop; [`verification::VerificationCode`] hides itself from `Debug`.
 
+pub mod account;
 pub mod calendar;
+pub mod customer;
+pub mod debit_card;
 pub mod era;
 pub mod error;
+pub mod internet_banking;
 mod macros;
+pub mod password;
 pub mod person;
 pub mod pin;
 pub mod product;
 pub mod profile;
 pub mod receipt;
 pub mod reservation;
+pub mod romaji;
 pub mod savings;
 pub mod text;
 pub mod verification;

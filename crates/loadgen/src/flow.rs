@@ -18,7 +18,11 @@ const BIRTH_DATE: &str = "1987-06-14";
 const PHONE_LAST_FOUR: &str = "6531";
 
 /// Requests of [`Session::prepare`] plus the submission.
-pub const REQUESTS_PER_APPLICATION: usize = 8;
+pub const REQUESTS_PER_APPLICATION: usize = 9;
+
+/// The identity documents every applicant uploads (front, back and selfie): a real 320 × 240
+/// JPEG with EXIF GPS data, 31 KB, which the server cleans and encrypts three times.
+const DOCUMENT_PHOTO: &[u8] = include_bytes!("../../documents/tests/fixtures/exif-gps.jpg");
 
 /// The public site.
 #[derive(Debug, Clone)]
@@ -83,8 +87,8 @@ fn unexpected(step: &str, answer: &Answer, wanted: &str) -> anyhow::Error {
 
 impl Session {
     /// Everything up to the confirmation page: the e-mail check (code read from the outbox),
-    /// the three form steps (the PIN is sealed by the server at the branch step), the
-    /// confirmation page. 7 requests.
+    /// the form steps (identity documents uploaded as one multipart form; the PIN is sealed
+    /// by the server at the branch step), the confirmation page. 8 requests.
     pub async fn prepare(
         site: &Site,
         outbox: &Outbox,
@@ -158,7 +162,11 @@ impl Session {
         session
             .post("profile", "/profile", &profile)
             .await?
-            .expect_redirect("profile", "/branch")?;
+            .expect_redirect("profile", "/identity")?;
+        session
+            .upload_documents()
+            .await?
+            .expect_redirect("identity", "/branch")?;
         let pin = pin_for(index);
         let branch = [
             ("branch_code", "101"),
@@ -189,6 +197,46 @@ impl Session {
             .await?
             .expect_ok("submit")?;
         receipt_in(&page).context("submit: HTTP 200 but no receipt number on the page")
+    }
+
+    /// The identity step's form: the CSRF token first, then the three files.
+    async fn upload_documents(&self) -> anyhow::Result<Answer> {
+        let boundary = "----madoguchi-loadgen-7f3a9c";
+        let mut body = Vec::with_capacity(3 * DOCUMENT_PHOTO.len() + 1024);
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
+                self.csrf
+            )
+            .as_bytes(),
+        );
+        for (field, file) in [
+            ("document_front", "front.jpg"),
+            ("document_back", "back.jpg"),
+            ("selfie", "selfie.jpg"),
+        ] {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+                     filename=\"{file}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(DOCUMENT_PHOTO);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(self.site.url("/identity"))
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await;
+        read("identity", response).await
     }
 
     async fn get(&self, step: &str, path: &str) -> anyhow::Result<Answer> {

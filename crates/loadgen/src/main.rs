@@ -79,7 +79,7 @@ struct Args {
     concurrency: usize,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Time whole applications (all 8 requests and the wait for the e-mail) instead of
+    /// Time whole applications (all 9 requests and the wait for the e-mail) instead of
     /// preparing every session first and timing only the submissions.
     #[arg(long)]
     full_flow: bool,

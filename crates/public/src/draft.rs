@@ -23,6 +23,10 @@ pub struct DraftBody {
     pub steps: BTreeMap<String, Vec<(String, String)>>,
     /// Secrets sealed to the core-banking key, by kind label.
     pub sealed: BTreeMap<String, Vec<u8>>,
+    /// Identity documents accepted so far, by kind (`front`, `back`, `selfie`): where they
+    /// are stored (encrypted to the back office), never what they show.
+    #[serde(default)]
+    pub documents: BTreeMap<String, crate::uploads::DocumentRef>,
 }
 
 /// A live draft and its decrypted body.

@@ -15,6 +15,7 @@ mod apply;
 mod clock;
 mod draft;
 mod error;
+mod existing_account;
 mod form;
 mod limits;
 mod mail;
@@ -23,6 +24,8 @@ mod reservation;
 mod savings;
 mod session;
 mod state;
+mod status;
+mod uploads;
 mod view;
 
 use std::sync::Arc;
@@ -51,7 +54,16 @@ pub fn router(state: PublicState) -> Router {
     Router::new()
         .route("/", get(index))
         .nest("/apply/savings-account", savings::routes())
+        .nest(
+            "/apply/internet-banking",
+            existing_account::routes(&existing_account::INTERNET_BANKING),
+        )
+        .nest(
+            "/apply/debit-card",
+            existing_account::routes(&existing_account::DEBIT_CARD),
+        )
         .nest("/reservations", reservation::routes())
+        .nest("/status", status::routes())
         // Pages get a browser session; the static assets and health check below do not.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -78,6 +90,8 @@ pub fn router(state: PublicState) -> Router {
 struct IndexPage {
     layout: Arc<Layout>,
     savings_open: bool,
+    internet_banking_open: bool,
+    debit_card_open: bool,
     reservations_open: bool,
 }
 
@@ -85,6 +99,8 @@ async fn index(State(state): State<PublicState>) -> impl IntoResponse {
     IndexPage {
         layout: state.layout.clone(),
         savings_open: state.profile.products().savings_account(),
+        internet_banking_open: state.profile.products().internet_banking(),
+        debit_card_open: state.profile.products().debit_card(),
         reservations_open: !state.profile.loan_centers().is_empty(),
     }
 }

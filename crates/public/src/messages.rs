@@ -35,9 +35,11 @@ impl Catalog {
 
     /// The message for an error code on a field, saying how to fix it.
     pub fn message(&self, field: &str, code: &str) -> String {
+        // A message for this field alone ("field.code") wins over the code's own.
         let template = self
             .errors
-            .get(code)
+            .get(&format!("{field}.{code}"))
+            .or_else(|| self.errors.get(code))
             .or_else(|| self.errors.get("other"))
             .map(String::as_str)
             .unwrap_or("{field}");
@@ -68,6 +70,15 @@ mod tests {
             .filter(|code| !catalog.errors.contains_key(*code))
             .collect();
         assert!(missing.is_empty(), "no message for {missing:?}");
+    }
+
+    #[test]
+    fn a_field_may_have_its_own_message_for_a_code() {
+        let catalog = Catalog::japanese().unwrap();
+        let own = catalog.message("current_cash_card_pin", "pin-birth-date");
+        assert!(own.contains("ATMまたは窓口で暗証番号を変更"), "{own}");
+        let shared = catalog.message("debit_card_pin", "pin-birth-date");
+        assert!(shared.starts_with("生年月日から推測できる番号"), "{shared}");
     }
 
     #[test]

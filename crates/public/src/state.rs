@@ -11,6 +11,7 @@ use madoguchi_store::Store;
 
 use crate::limits::{RateLimitSettings, RateLimits};
 use crate::messages::Catalog;
+use crate::uploads::{IdentityDocuments, SharedDocuments};
 
 /// The bank's name and support contact, shown on every page.
 #[derive(Debug)]
@@ -54,6 +55,8 @@ pub struct PublicState {
     /// The site's address as customers reach it (`https://apply.bank.example`), for the
     /// links in e-mails.
     pub public_url: Arc<str>,
+    /// The documents folder (write-only: files are encrypted to the back office).
+    pub documents: SharedDocuments,
 }
 
 impl PublicState {
@@ -64,6 +67,7 @@ impl PublicState {
         cookies: CookiePolicy,
         limits: RateLimitSettings,
         public_url: &str,
+        documents: madoguchi_documents::DocumentStore,
     ) -> Result<PublicState, toml::de::Error> {
         let layout = Layout {
             bank_name: profile.bank().name_ja().to_owned(),
@@ -79,6 +83,7 @@ impl PublicState {
             cookies,
             limits: Arc::new(RateLimits::new(limits)),
             public_url: Arc::from(public_url.trim_end_matches('/')),
+            documents: Arc::new(IdentityDocuments::new(documents)),
         })
     }
 }

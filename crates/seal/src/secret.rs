@@ -203,6 +203,13 @@ impl Sealable for madoguchi_domain::pin::Pin {
     }
 }
 
+/// The internet-banking logon password, likewise sealed the moment it is parsed.
+impl Sealable for madoguchi_domain::password::LogonPassword {
+    fn secret_bytes(&self) -> &[u8] {
+        self.expose_for_sealing()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -92,9 +92,28 @@ impl Store {
         })
     }
 
-    /// Deletes the session's draft and e-mail check (the applicant cancelled).
-    pub async fn discard_draft(&self, session_id: &[u8]) -> Result<(), StoreError> {
+    /// Deletes the session's draft and e-mail check (the applicant cancelled), with the
+    /// draft's identity documents (rows and data keys); returns the documents' ids, whose
+    /// files are the caller's to delete.
+    pub async fn discard_draft(&self, session_id: &[u8]) -> Result<Vec<Uuid>, StoreError> {
         with_write_tx!(self, Db, tx => {
+            let documents = sqlx::query_scalar::<Db, Uuid>(
+                "SELECT d.id FROM documents d JOIN drafts r ON r.application_id = d.draft_id \
+                 WHERE r.session_id = $1 AND d.application_id IS NULL",
+            )
+            .bind(session_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for id in &documents {
+                sqlx::query::<Db>("DELETE FROM data_keys WHERE record_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<Db>("DELETE FROM documents WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query::<Db>("DELETE FROM drafts WHERE session_id = $1")
                 .bind(session_id)
                 .execute(&mut *tx)
@@ -104,7 +123,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(documents)
         })
     }
 }

@@ -16,18 +16,22 @@
 mod backend;
 mod booking;
 mod clock;
+mod documents;
 mod draft;
 mod email_check;
 mod error;
 mod group_commit;
 mod outbox;
+mod status;
 mod submission;
 
 pub use backend::{Backend, Store};
 pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount, SlotRef};
 pub use clock::db_time;
+pub use documents::{DocumentKey, DocumentRow, NewDocument};
 pub use draft::DraftRow;
 pub use email_check::{CodeAttempt, EmailCheckRow};
 pub use error::StoreError;
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
+pub use status::ApplicationStatusRow;
 pub use submission::{EncryptedRecord, NewApplication, SealedSecretRow};

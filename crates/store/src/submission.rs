@@ -88,6 +88,13 @@ macro_rules! insert_submission {
         .bind(&$application.personal_fields)
         .execute(&mut *$tx)
         .await?;
+        // Identity documents uploaded in the draft become the application's.
+        sqlx::query::<Db>(
+            "UPDATE documents SET application_id = $1 WHERE draft_id = $1 AND application_id IS NULL",
+        )
+        .bind($application.id)
+        .execute(&mut *$tx)
+        .await?;
         for secret in &$application.secrets {
             sqlx::query::<Db>(
                 "INSERT INTO application_secrets (application_id, kind, key_id, sealed) \

@@ -171,8 +171,14 @@ pub async fn apply(app: &TestApp, client: &reqwest::Client, applicant: &Applican
     );
     let r = post_step(app, client, "profile", &applicant.profile_step()).await;
     assert!(
-        r.url().path().ends_with("/branch"),
+        r.url().path().ends_with("/identity"),
         "profile step refused: {}",
+        r.text().await.unwrap_or_default()
+    );
+    let r = super::documents::upload_all(app, client).await;
+    assert!(
+        r.url().path().ends_with("/branch"),
+        "identity documents refused: {}",
         r.text().await.unwrap_or_default()
     );
     let branch = vec![

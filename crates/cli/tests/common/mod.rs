@@ -4,6 +4,8 @@
 
 pub mod applicant;
 pub mod browser;
+pub mod documents;
+pub mod existing_account;
 pub mod logs;
 pub mod reservation;
 

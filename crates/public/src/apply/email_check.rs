@@ -211,7 +211,9 @@ pub async fn restart(
     form: FormData,
 ) -> Result<Response, PublicError> {
     session.check_csrf(state, &form)?;
-    state.store.discard_draft(&session.id()).await?;
+    // The draft's identity documents go with it: rows and keys in its transaction, then files.
+    let documents = state.store.discard_draft(&session.id()).await?;
+    state.documents.delete(documents).await;
     Ok(Redirect::to(&flow.start_path()).into_response())
 }
 

@@ -1,6 +1,7 @@
 //! The ordinary savings account application (普通預金口座開設): e-mail check, three form
 //! steps, confirmation, submission.
 
+mod identity;
 mod pages;
 mod steps;
 mod submit;
@@ -8,7 +9,7 @@ mod submit;
 use axum::Router;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Extension, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use madoguchi_domain::Product;
@@ -27,7 +28,7 @@ pub static FLOW: Flow = Flow {
     slug: "savings-account",
     title: "普通預金口座開設",
     first_step: "personal",
-    total_steps: 6,
+    total_steps: 7,
 };
 
 pub fn routes() -> Router<PublicState> {
@@ -36,6 +37,13 @@ pub fn routes() -> Router<PublicState> {
         .route("/email", post(send_code))
         .route("/verify", get(verify_page).post(check_code))
         .route("/restart", post(restart))
+        // The only route that takes files: its own, larger body limit (the site's is 64 KiB).
+        .route(
+            "/identity",
+            get(identity::show)
+                .post(identity::accept)
+                .layer(DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BODY_BYTES)),
+        )
         .route("/{step}", get(steps::show).post(steps::accept))
         .route("/confirm", get(submit::confirm))
         .route("/submit", post(submit::submit))
@@ -51,7 +59,8 @@ async fn start(
         return Err(PublicError::ProductClosed);
     }
     if let Some(draft) = draft::load(&state, &session, FLOW.product.as_str()).await? {
-        let next = steps::first_unfinished(&draft.body).unwrap_or("confirm");
+        let next = steps::first_unfinished(&draft.body, steps::identity_offered(&state))
+            .unwrap_or("confirm");
         return Ok(Redirect::to(&FLOW.path(next)).into_response());
     }
     let now = time::OffsetDateTime::now_utc();

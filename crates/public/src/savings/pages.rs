@@ -46,6 +46,8 @@ pub fn fields_of(step: Step) -> &'static [&'static str] {
             "consent_terms",
             "consent_privacy",
         ],
+        // Files, not form fields: see `identity.rs`.
+        Step::Identity => &[],
         Step::Branch => &["branch_code"],
     }
 }
@@ -93,6 +95,19 @@ struct BranchPage {
     layout: Arc<Layout>,
     form: FormView,
     branches: Vec<Choice>,
+    /// When the image method of identity verification has ended: its last day's successor,
+    /// as the applicant reads it (the upload step was skipped, and the page says why).
+    identity_ended: Option<String>,
+}
+
+/// `2027年4月1日`.
+pub fn japanese_date(date: time::Date) -> String {
+    format!(
+        "{}年{}月{}日",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 pub fn prefecture_choices() -> Vec<Choice> {
@@ -171,11 +186,15 @@ pub fn step(state: &PublicState, step: Step, form: FormView, status: StatusCode)
             };
             (status, page).into_response()
         }
+        Step::Identity => crate::error::PublicError::NotFound.into_response(),
         Step::Branch => {
+            let until = state.profile.applications().identity_image_method_until();
             let page = BranchPage {
                 layout,
                 form,
                 branches: branch_choices(state),
+                identity_ended: (!super::steps::identity_offered(state))
+                    .then(|| japanese_date(until)),
             };
             (status, page).into_response()
         }

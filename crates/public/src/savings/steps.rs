@@ -4,6 +4,7 @@
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use madoguchi_documents::DocumentKind;
 use madoguchi_domain::savings::{BranchStep, PersonalStep, ProfileStep};
 use madoguchi_domain::{FieldErrors, Pin, PinContext};
 use madoguchi_seal::SecretKind;
@@ -19,17 +20,20 @@ use crate::view::FormView;
 
 /// The form steps in order.
 ///
-/// Identity verification (本人確認: document photos and a selfie, or a JPKI/IC result) belongs
-/// between `Profile` and `Branch`: a step whose files are encrypted with the record's own key
-/// before they touch the disk, and whose draft entry holds only their references.
+/// `Identity` (本人確認: photos of an identity document, front and back, and a selfie) is a
+/// multipart upload with its own handlers (`identity.rs`): each file is checked, cleaned and
+/// encrypted with its own data key before it touches the disk, and the draft keeps only its
+/// reference. The step exists while the profile offers the image method (it ends on
+/// 2027-04-01 by law); after that it is skipped and the branch page says why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Personal,
     Profile,
+    Identity,
     Branch,
 }
 
-pub const STEPS: [Step; 3] = [Step::Personal, Step::Profile, Step::Branch];
+pub const STEPS: [Step; 4] = [Step::Personal, Step::Profile, Step::Identity, Step::Branch];
 
 /// The fields of the PIN, never stored and never shown again.
 pub const PIN_FIELDS: [&str; 2] = ["cash_card_pin", "cash_card_pin_confirm"];
@@ -40,6 +44,7 @@ impl Step {
         match self {
             Step::Personal => "personal",
             Step::Profile => "profile",
+            Step::Identity => "identity",
             Step::Branch => "branch",
         }
     }
@@ -48,23 +53,47 @@ impl Step {
         STEPS.into_iter().find(|s| s.name() == name)
     }
 
-    fn next(self) -> &'static str {
+    /// The step after this one; `identity_offered` says whether the upload step is there.
+    pub fn next(self, identity_offered: bool) -> &'static str {
         match self {
             Step::Personal => Step::Profile.name(),
-            Step::Profile => Step::Branch.name(),
+            Step::Profile if identity_offered => Step::Identity.name(),
+            Step::Profile | Step::Identity => Step::Branch.name(),
             Step::Branch => "confirm",
+        }
+    }
+
+    /// Whether the draft has finished this step.
+    pub fn is_finished(self, body: &DraftBody, identity_offered: bool) -> bool {
+        match self {
+            Step::Identity => {
+                !identity_offered
+                    || DocumentKind::ALL
+                        .iter()
+                        .all(|kind| body.documents.contains_key(kind.as_str()))
+            }
+            Step::Branch => {
+                body.steps.contains_key(self.name()) && body.sealed.contains_key(CASH_CARD_PIN)
+            }
+            _ => body.steps.contains_key(self.name()),
         }
     }
 }
 
+/// Whether the image method of identity verification is offered today (profile setting; by
+/// law it ends on 2027-04-01).
+pub fn identity_offered(state: &PublicState) -> bool {
+    state
+        .profile
+        .applications()
+        .identity_image_method_offered(crate::clock::today_in_japan())
+}
+
 /// The first step the draft has not finished, if any.
-pub fn first_unfinished(body: &DraftBody) -> Option<&'static str> {
+pub fn first_unfinished(body: &DraftBody, identity_offered: bool) -> Option<&'static str> {
     STEPS
         .into_iter()
-        .find(|step| {
-            !body.steps.contains_key(step.name())
-                || (*step == Step::Branch && !body.sealed.contains_key(CASH_CARD_PIN))
-        })
+        .find(|step| !step.is_finished(body, identity_offered))
         .map(Step::name)
 }
 
@@ -82,13 +111,15 @@ pub async fn show(
     Extension(session): Extension<BrowserSession>,
     Path(step): Path<String>,
 ) -> Result<Response, PublicError> {
-    let Some(step) = Step::parse(&step) else {
+    // The upload step has its own handlers (a multipart form).
+    let Some(step) = Step::parse(&step).filter(|s| *s != Step::Identity) else {
         return Ok(not_found().await);
     };
     let Some(draft) = draft::load(&state, &session, FLOW.product.as_str()).await? else {
         return Ok(Redirect::to(&FLOW.start_path()).into_response());
     };
-    if let Some(earlier) = unfinished_before(&draft.body, step) {
+    let offered = identity_offered(&state);
+    if let Some(earlier) = unfinished_before(&draft.body, step, offered) {
         return Ok(Redirect::to(&FLOW.path(earlier)).into_response());
     }
     let view =
@@ -102,14 +133,15 @@ pub async fn accept(
     Path(step): Path<String>,
     form: FormData,
 ) -> Result<Response, PublicError> {
-    let Some(step) = Step::parse(&step) else {
+    let Some(step) = Step::parse(&step).filter(|s| *s != Step::Identity) else {
         return Ok(not_found().await);
     };
     session.check_csrf(&state, &form)?;
     let Some(mut draft) = draft::load(&state, &session, FLOW.product.as_str()).await? else {
         return Err(PublicError::SessionExpired);
     };
-    if let Some(earlier) = unfinished_before(&draft.body, step) {
+    let offered = identity_offered(&state);
+    if let Some(earlier) = unfinished_before(&draft.body, step, offered) {
         return Ok(Redirect::to(&FLOW.path(earlier)).into_response());
     }
     if let Err(refusal) = validate(&state, &mut draft, step, &form) {
@@ -139,15 +171,19 @@ pub async fn accept(
     }
     draft.body.steps.insert(step.name().to_owned(), values);
     draft::save(&state, &session, &draft).await?;
-    Ok(Redirect::to(&FLOW.path(step.next())).into_response())
+    Ok(Redirect::to(&FLOW.path(step.next(offered))).into_response())
 }
 
 /// The earliest step before `step` that is not finished.
-fn unfinished_before(body: &DraftBody, step: Step) -> Option<&'static str> {
+pub fn unfinished_before(
+    body: &DraftBody,
+    step: Step,
+    identity_offered: bool,
+) -> Option<&'static str> {
     STEPS
         .into_iter()
         .take_while(|s| *s != step)
-        .find(|s| !body.steps.contains_key(s.name()))
+        .find(|s| !s.is_finished(body, identity_offered))
         .map(Step::name)
 }
 
@@ -192,6 +228,8 @@ fn validate(
         Step::Profile => {
             ProfileStep::parse(form)?;
         }
+        // Accepted by `identity::accept`, never here.
+        Step::Identity => {}
         Step::Branch => {
             let personal_form = stored_form(&draft.body, Step::Personal);
             let personal = PersonalStep::parse(

@@ -18,8 +18,9 @@ use madoguchi_store::{NewApplication, SealedSecretRow, StoreError};
 use time::OffsetDateTime;
 
 use super::FLOW;
+use super::identity;
 use super::pages::{self, CHOICE_FIELDS};
-use super::steps::{CASH_CARD_PIN, STEPS, Step, first_unfinished, stored_form};
+use super::steps::{CASH_CARD_PIN, STEPS, Step, first_unfinished, identity_offered, stored_form};
 use crate::draft::{self, Draft};
 use crate::error::PublicError;
 use crate::form::FormData;
@@ -63,7 +64,7 @@ async fn ready_draft(
     let Some(draft) = draft::load(state, session, FLOW.product.as_str()).await? else {
         return Ok(Err(Redirect::to(&FLOW.start_path()).into_response()));
     };
-    if let Some(step) = first_unfinished(&draft.body) {
+    if let Some(step) = first_unfinished(&draft.body, identity_offered(state)) {
         return Ok(Err(Redirect::to(&FLOW.path(step)).into_response()));
     }
     Ok(Ok(draft))
@@ -116,6 +117,14 @@ fn sections(state: &PublicState, draft: &Draft) -> Vec<ConfirmSection> {
                 "お客さま情報"
             }
             Step::Profile => "ご職業・お取引目的・ご申告",
+            Step::Identity => {
+                rows.extend(
+                    identity::confirmation_rows(state, draft)
+                        .into_iter()
+                        .map(|(label, value)| ConfirmRow { label, value }),
+                );
+                "本人確認書類と顔写真"
+            }
             Step::Branch => {
                 rows.push(ConfirmRow {
                     label: state.catalog.label("cash_card_pin").to_owned(),
@@ -166,6 +175,10 @@ pub async fn submit(
         Ok(draft) => draft,
         Err(_) => return Err(PublicError::SessionExpired),
     };
+    if !identity::ready_for_submission(&state, &draft).await? {
+        // A document of the draft was replaced or lost meanwhile (another tab): upload again.
+        return Ok(Redirect::to(&FLOW.path(Step::Identity.name())).into_response());
+    }
     let Some(application) = reparse(&state, &draft) else {
         // Valid when each step was accepted; a rule may have changed since (age on a new day).
         return Ok(Redirect::to(&FLOW.path(Step::Personal.name())).into_response());

@@ -1,0 +1,338 @@
+//! The status check (お申込み状況の確認): with the receipt number and a fresh e-mail check, an
+//! applicant sees where their application stands: the product, the status and the date of
+//! the last change. Nothing else: no personal value is read or shown.
+//!
+//! - The form is no oracle. Whether or not the receipt number and the address match an
+//!   application, the answer is the same redirect to the same code page, and a check is
+//!   stored all the same; only a match queues the code e-mail. A check that matched nothing
+//!   holds a random MAC that no code verifies.
+//! - The check reuses the `email_checks` table under its own key: the browser session's id
+//!   followed by `/status`, so that it never replaces or answers the session's application
+//!   check. It holds the e-mail's blind index and the receipt number encrypted with the
+//!   session's key; its code is verified with the same tries and MAC as an application's.
+//! - The status is read again after the right code, and shown once in the answer to that
+//!   request (the check is ended first): seeing it again needs a new code.
+
+mod mail;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{ConnectInfo, Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use madoguchi_domain::reservation::JST;
+use madoguchi_domain::{ApplicationStatus, EmailAddress, ReceiptNumber, VerificationCode};
+use madoguchi_store::{ApplicationStatusRow, CodeAttempt, EmailCheckRow};
+use time::OffsetDateTime;
+
+use crate::error::PublicError;
+use crate::form::FormData;
+use crate::limits::Action;
+use crate::session::BrowserSession;
+use crate::state::{Layout, PublicState};
+use crate::view::FormView;
+
+/// The `product` of a status check's row in `email_checks`.
+const CHECK_PRODUCT: &str = "status";
+/// The purpose its code MAC is bound to.
+const CODE_PURPOSE: &str = "status-check";
+/// Appended to the session id to make the check's key.
+const KEY_SUFFIX: &[u8] = b"/status";
+
+/// The pages of the status check, under `/status`.
+pub fn routes() -> Router<PublicState> {
+    Router::new()
+        .route("/", get(start))
+        .route("/start", post(send_code))
+        .route("/verify", get(verify).post(check_code))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "status/start.html")]
+struct StartPage {
+    layout: Arc<Layout>,
+    form: FormView,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "status/verify.html")]
+struct VerifyPage {
+    layout: Arc<Layout>,
+    form: FormView,
+    ttl_minutes: u32,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "status/result.html")]
+struct ResultPage {
+    layout: Arc<Layout>,
+    product: String,
+    status: String,
+    note: String,
+    updated: String,
+}
+
+/// The key of this session's status check: never a session id on its own.
+fn check_key(session: &BrowserSession) -> Vec<u8> {
+    [&session.id()[..], KEY_SUFFIX].concat()
+}
+
+fn start_page(state: &PublicState, session: &BrowserSession, form: FormView) -> Response {
+    let status = if form.has_errors() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = StartPage {
+        layout: state.layout.clone(),
+        form: FormView {
+            csrf: session.csrf_token(state),
+            ..form
+        },
+    };
+    (status, page).into_response()
+}
+
+/// The form asking for the receipt number and the e-mail address.
+async fn start(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+) -> Response {
+    start_page(&state, &session, FormView::default())
+}
+
+/// Starts a status check. The answer is the same whether or not anything matched.
+async fn send_code(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    form: FormData,
+) -> Result<Response, PublicError> {
+    session.check_csrf(&state, &form)?;
+    state.limits.check(Action::EmailCheck, client.ip())?;
+    let receipt = ReceiptNumber::parse(form.get("receipt_number").unwrap_or_default());
+    let email = EmailAddress::parse(form.get("email").unwrap_or_default());
+    let (receipt, email) = match (receipt, email) {
+        (Ok(receipt), Ok(email)) => (receipt, email),
+        (receipt, email) => {
+            // Only the form of the values is refused here, which says nothing of what exists.
+            let errors = [("receipt_number", receipt.err()), ("email", email.err())]
+                .into_iter()
+                .filter_map(|(field, code)| {
+                    code.map(|code| (field.to_owned(), code.as_str().to_owned()))
+                });
+            let view = FormView::default()
+                .with_values(form.without(&["csrf"]))
+                .with_errors(&state.catalog, errors);
+            return Ok(start_page(&state, &session, view));
+        }
+    };
+    let settings = state.profile.applications();
+    let ttl_minutes = settings.email_code_ttl_minutes();
+    let email_index = state.crypto.blind_index.email_index(&email.normalized());
+    let found = state
+        .store
+        .application_status(receipt.as_str(), email_index.as_bytes())
+        .await?
+        .is_some();
+    let key = check_key(&session);
+    let code = VerificationCode::generate()
+        .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
+    let code_mac = if found {
+        state
+            .crypto
+            .blind_index
+            .code_mac(CODE_PURPOSE, &key, code.as_str())
+    } else {
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random)
+            .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
+        random
+    };
+    let now = OffsetDateTime::now_utc();
+    let check = EmailCheckRow {
+        session_id: key.clone(),
+        product: CHECK_PRODUCT.to_owned(),
+        email_index: email_index.as_bytes().to_vec(),
+        email_sealed: session
+            .cipher()
+            .encrypt(receipt.as_str().as_bytes(), &key)
+            .map_err(|e| PublicError::Internal(format!("encrypt: {e}")))?,
+        code_mac: code_mac.to_vec(),
+        tries_left: i64::from(settings.email_code_max_tries()),
+        created_at: now,
+        expires_at: now + time::Duration::minutes(i64::from(ttl_minutes)),
+    };
+    // Sealed either way, so that a miss costs the same work as a match; queued on a match only.
+    let message = crate::mail::seal(
+        &state,
+        &mail::status_code(
+            &state,
+            email.as_str(),
+            code.as_str(),
+            u32::from(ttl_minutes),
+        ),
+    )?;
+    state
+        .store
+        .start_status_check(&check, found.then_some(&message))
+        .await?;
+    Ok(Redirect::to("/status/verify").into_response())
+}
+
+async fn verify_page(
+    state: &PublicState,
+    session: &BrowserSession,
+    form: FormView,
+) -> Result<Response, PublicError> {
+    let now = OffsetDateTime::now_utc();
+    let live = state.store.email_check(&check_key(session), now).await?;
+    if live.is_none_or(|check| check.product != CHECK_PRODUCT) {
+        return Ok(Redirect::to("/status").into_response());
+    }
+    let status = if form.has_errors() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = VerifyPage {
+        layout: state.layout.clone(),
+        form: FormView {
+            csrf: session.csrf_token(state),
+            ..form
+        },
+        ttl_minutes: u32::from(state.profile.applications().email_code_ttl_minutes()),
+    };
+    Ok((status, page).into_response())
+}
+
+/// The page that asks for the code: the same after a match and after a miss.
+async fn verify(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+) -> Result<Response, PublicError> {
+    verify_page(&state, &session, FormView::default()).await
+}
+
+/// Checks the code (a try is spent before comparing) and, when it is right, shows the status.
+async fn check_code(
+    State(state): State<PublicState>,
+    Extension(session): Extension<BrowserSession>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    form: FormData,
+) -> Result<Response, PublicError> {
+    session.check_csrf(&state, &form)?;
+    state.limits.check(Action::CodeTry, client.ip())?;
+    let now = OffsetDateTime::now_utc();
+    let key = check_key(&session);
+    let Some(check) = state.store.email_check(&key, now).await? else {
+        return Ok(expired(&state, &session));
+    };
+    if check.product != CHECK_PRODUCT {
+        return Ok(expired(&state, &session));
+    }
+    if let CodeAttempt::Exhausted = state.store.spend_code_try(&key, now).await? {
+        return Ok(expired(&state, &session));
+    }
+    let typed = madoguchi_domain::text::to_ascii_digits(form.get("code").unwrap_or_default());
+    let code_ok =
+        state
+            .crypto
+            .blind_index
+            .verify_code(CODE_PURPOSE, &key, typed.trim(), &check.code_mac);
+    if !code_ok {
+        let view = FormView::default().with_errors(
+            &state.catalog,
+            [("code".to_owned(), "code-wrong".to_owned())],
+        );
+        return verify_page(&state, &session, view).await;
+    }
+    // A right code counts once, even when sent twice at the same moment.
+    if !state.store.end_email_check(&key, now).await? {
+        return Ok(expired(&state, &session));
+    }
+    let receipt = session
+        .cipher()
+        .decrypt(&check.email_sealed, &key)
+        .map_err(|_| PublicError::SessionExpired)?;
+    let receipt = std::str::from_utf8(&receipt).map_err(|_| PublicError::SessionExpired)?;
+    // Read now, not when the code was sent; gone meanwhile (deleted by retention) reads as expired.
+    let Some(row) = state
+        .store
+        .application_status(receipt, &check.email_index)
+        .await?
+    else {
+        return Ok(expired(&state, &session));
+    };
+    tracing::info!(product = row.product.as_str(), "application status shown");
+    result_page(&state, &row)
+}
+
+fn result_page(state: &PublicState, row: &ApplicationStatusRow) -> Result<Response, PublicError> {
+    let status = ApplicationStatus::parse(&row.status)
+        .map_err(|_| PublicError::Internal(format!("unknown status {:?}", row.status)))?;
+    let catalog = &state.catalog;
+    let updated = row.updated_at.to_offset(JST).date();
+    let page = ResultPage {
+        layout: state.layout.clone(),
+        product: catalog.choice("product", &row.product).to_owned(),
+        status: catalog
+            .choice("application_status", status.as_str())
+            .to_owned(),
+        note: catalog
+            .choice("application_status_note", status.as_str())
+            .to_owned(),
+        updated: format!(
+            "{}年{}月{}日",
+            updated.year(),
+            u8::from(updated.month()),
+            updated.day()
+        ),
+    };
+    Ok(page.into_response())
+}
+
+/// The check is gone (expired, tries spent, or already used): start again.
+fn expired(state: &PublicState, session: &BrowserSession) -> Response {
+    let view = FormView::default().with_errors(
+        &state.catalog,
+        [(
+            "receipt_number".to_owned(),
+            "status-code-expired".to_owned(),
+        )],
+    );
+    start_page(state, session, view)
+}
+
+#[cfg(test)]
+mod tests {
+    use madoguchi_domain::ApplicationStatus;
+
+    use crate::messages::Catalog;
+
+    #[test]
+    fn every_status_and_product_has_words_for_the_applicant() {
+        let catalog = Catalog::japanese().expect("catalogue");
+        for status in ApplicationStatus::ALL {
+            for field in ["application_status", "application_status_note"] {
+                assert_ne!(
+                    catalog.choice(field, status.as_str()),
+                    status.as_str(),
+                    "no {field} text for {status}"
+                );
+            }
+        }
+        for product in madoguchi_domain::Product::ALL {
+            assert_ne!(
+                catalog.choice("product", product.as_str()),
+                product.as_str(),
+                "no name for {product}"
+            );
+        }
+    }
+}

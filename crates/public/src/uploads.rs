@@ -1,0 +1,152 @@
+//! Identity-document uploads: from the bytes of one uploaded file to an encrypted file in the
+//! documents folder and its row (type, size, wrapped data key) in the database.
+//!
+//! Decoding a photo takes memory in proportion to its pixels, so decodes share a budget
+//! ([`DECODE_BUDGET_BYTES`]): each waits for its own estimate (from the dimensions in the
+//! file's header, read without decoding) before it starts. However many uploads arrive at
+//! once, the memory of the decodes in progress stays within the budget.
+
+use std::sync::Arc;
+
+use madoguchi_documents::limits::MAX_FILE_BYTES;
+use madoguchi_documents::{
+    ContentType, DocumentKind, DocumentStore, Refusal, StoredDocument, inspect, sanitize,
+};
+use madoguchi_store::{NewDocument, StoreError};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::error::PublicError;
+
+/// Memory the decodes in progress may take together: 768 MiB (one 40-megapixel progressive
+/// JPEG takes about 360 MB at its peak; a 12-megapixel photo about 110 MB).
+pub const DECODE_BUDGET_BYTES: u64 = 768 * 1024 * 1024;
+
+/// The largest multipart body of the upload step: three files at the size limit, and room to
+/// read past one that is over it, so that its refusal can name it (the bytes past a file's
+/// limit are read and dropped, never kept).
+pub const MAX_UPLOAD_BODY_BYTES: usize = 4 * MAX_FILE_BYTES + 64 * 1024;
+
+const MIB: u64 = 1024 * 1024;
+
+/// What a draft keeps of an accepted document: where it is, never what it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRef {
+    pub id: Uuid,
+    pub content_type: String,
+    /// Bytes of the sanitized document.
+    pub size: u64,
+}
+
+/// The documents folder and the decode budget.
+pub struct IdentityDocuments {
+    files: DocumentStore,
+    decode_budget: Semaphore,
+}
+
+impl IdentityDocuments {
+    pub fn new(files: DocumentStore) -> IdentityDocuments {
+        IdentityDocuments {
+            files,
+            decode_budget: Semaphore::new((DECODE_BUDGET_BYTES / MIB) as usize),
+        }
+    }
+
+    /// Checks, cleans, encrypts and stores one upload for the draft `draft_id`, replacing
+    /// the draft's earlier document of `kind`. `Ok(Err(_))` is a refusal the applicant can
+    /// fix; `Err(_)` is ours.
+    pub async fn accept(
+        &self,
+        store: &madoguchi_store::Store,
+        draft_id: Uuid,
+        kind: DocumentKind,
+        upload: Zeroizing<Vec<u8>>,
+    ) -> Result<Result<DocumentRef, Refusal>, PublicError> {
+        // Cheap checks first, before waiting for a share of the budget.
+        let inspection = match inspect(&upload) {
+            Ok(inspection) => inspection,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let budget_mib = DECODE_BUDGET_BYTES / MIB;
+        let cost_mib = inspection
+            .decode_cost_bytes()
+            .div_ceil(MIB)
+            .clamp(1, budget_mib);
+        let _permit = self
+            .decode_budget
+            .acquire_many(u32::try_from(cost_mib).unwrap_or(u32::MAX))
+            .await
+            .map_err(|_| PublicError::Internal("decode budget closed".to_owned()))?;
+        let files = self.files.clone();
+        let id = Uuid::now_v7();
+        let done = tokio::task::spawn_blocking(move || {
+            let document = match sanitize(&upload) {
+                Ok(document) => document,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            drop(upload);
+            let stored = files.put(&id, &document)?;
+            Ok(Ok((document.content_type, document.bytes.len(), stored)))
+        })
+        .await
+        .map_err(|e| PublicError::Internal(format!("document task: {e}")))?;
+        let (content_type, size, stored): (ContentType, usize, StoredDocument) = match done
+            .map_err(|e: madoguchi_documents::StoreFileError| {
+                PublicError::Internal(format!("document store: {e}"))
+            })? {
+            Ok(accepted) => accepted,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let row = NewDocument {
+            id,
+            draft_id,
+            kind: kind.as_str().to_owned(),
+            content_type: content_type.mime().to_owned(),
+            size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+            key_id: stored.key_id,
+            wrapped_key: stored.wrapped_key,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        match store.insert_document(&row, OffsetDateTime::now_utc()).await {
+            Ok(replaced) => {
+                self.delete(replaced).await;
+                Ok(Ok(DocumentRef {
+                    id,
+                    content_type: row.content_type,
+                    size: size as u64,
+                }))
+            }
+            Err(e) => {
+                self.delete(vec![id]).await;
+                Err(match e {
+                    StoreError::DraftGone => PublicError::SessionExpired,
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    /// Deletes the files of documents whose rows and keys are gone. A file that cannot be
+    /// deleted is unreadable already (its key is gone) and is swept later.
+    pub async fn delete(&self, ids: Vec<Uuid>) {
+        if ids.is_empty() {
+            return;
+        }
+        let files = self.files.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            ids.iter().filter(|id| files.delete(id).is_err()).count()
+        })
+        .await;
+        match result {
+            Ok(0) => {}
+            Ok(failed) => tracing::warn!(failed, "document files not deleted (swept later)"),
+            Err(e) => tracing::warn!(error = %e, "document deletion task failed"),
+        }
+    }
+}
+
+/// `Arc` so that the state stays cheap to clone.
+pub type SharedDocuments = Arc<IdentityDocuments>;
