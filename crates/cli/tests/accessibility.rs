@@ -209,6 +209,31 @@ async fn every_public_page_is_accessible_and_light() {
     problems.extend(check_page(&browser, &axe, stylesheet).await);
     pages += 2;
 
+    // English: the switch (a link in the header) returns to the same step in English.
+    browser.click("#switch-language").await;
+    assert!(browser.path().await.ends_with("/identity"));
+    let source = browser.client.source().await.expect("page source");
+    assert!(
+        source.contains(r#"<html lang="en">"#),
+        "English after the switch"
+    );
+    problems.extend(check_page(&browser, &axe, stylesheet).await);
+    for path in ["/", "/status", "/reservations/centers/naha"] {
+        open(&browser, &app, path).await;
+        problems.extend(check_page(&browser, &axe, stylesheet).await);
+    }
+    browser.click("a[href*='/book?slot=']").await;
+    browser.submit().await;
+    assert!(
+        browser
+            .text()
+            .await
+            .contains("Please check what you entered"),
+        "the empty booking form is refused in English"
+    );
+    problems.extend(check_page(&browser, &axe, stylesheet).await);
+    pages += 5;
+
     assert!(
         problems.is_empty(),
         "{} problem(s) on {pages} pages:\n{}",

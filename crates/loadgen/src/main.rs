@@ -12,6 +12,7 @@
 //!
 //! It talks HTTP only and depends on no madoguchi crate.
 
+mod api;
 mod bookings;
 mod flow;
 mod outbox;
@@ -45,6 +46,8 @@ enum Scenario {
     Applications,
     /// Visit bookings through the JSON API, then the 60-day availability query.
     Bookings,
+    /// Applications of `--product` through the JSON API (see `api.rs`).
+    ApiApplications,
 }
 
 #[derive(Debug, Parser)]
@@ -58,6 +61,10 @@ struct Args {
     url: Vec<String>,
     #[arg(long, value_enum, default_value_t = Scenario::Applications)]
     scenario: Scenario,
+    /// The product of `--scenario api-applications`: `savings-account`, `internet-banking`
+    /// or `debit-card`.
+    #[arg(long, default_value = "savings-account")]
+    product: String,
     /// The server's outbox folder (`<data-dir>/outbox`), where the verification codes arrive
     /// (applications only).
     #[arg(long)]
@@ -165,6 +172,7 @@ fn main() -> ExitCode {
     let outcome = match args.scenario {
         Scenario::Applications => runtime.block_on(run(&args)),
         Scenario::Bookings => runtime.block_on(run_bookings(&args)),
+        Scenario::ApiApplications => runtime.block_on(run_api(&args)),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -191,6 +199,111 @@ async fn run_bookings(args: &Args) -> anyhow::Result<bool> {
         Format::Text => report.print(&args.url, args.concurrency, &args.center),
     }
     Ok(report.errors.is_empty())
+}
+
+/// Runs the API applications scenario and prints it; `Ok(false)` when some request failed.
+async fn run_api(args: &Args) -> anyhow::Result<bool> {
+    let [url] = args.url.as_slice() else {
+        anyhow::bail!("api-applications take exactly one --url");
+    };
+    let outbox_dir = args
+        .outbox
+        .as_ref()
+        .context("api-applications need --outbox (the server's <data-dir>/outbox)")?;
+    let outbox = Arc::new(Outbox::watch(outbox_dir)?);
+    let run_tag: Arc<str> = uuid::Uuid::new_v4().simple().to_string()[..8].into();
+    let product: Arc<str> = args.product.as_str().into();
+    let site: Arc<str> = url.as_str().into();
+    let (n, c) = (args.applications, args.concurrency);
+
+    let before = CpuSample::now(args.server_pid);
+    let started = Instant::now();
+    let prepared = in_parallel(n, c, {
+        let (site, outbox, run_tag, product) = (
+            site.clone(),
+            outbox.clone(),
+            run_tag.clone(),
+            product.clone(),
+        );
+        move |i| {
+            let (site, outbox, run_tag, product) = (
+                site.clone(),
+                outbox.clone(),
+                run_tag.clone(),
+                product.clone(),
+            );
+            async move {
+                api::timed(api::Prepared::prepare(
+                    &site, &outbox, &product, &run_tag, i,
+                ))
+                .await
+            }
+        }
+    })
+    .await;
+    let prepare_wall = started.elapsed();
+    let prepare_cpu = cpu_since(before, args);
+    let mut ready = Vec::with_capacity(n);
+    let mut latencies = Vec::with_capacity(n);
+    let mut errors = BTreeMap::new();
+    for result in prepared {
+        match result {
+            Ok((latency, p)) => {
+                latencies.push(latency);
+                ready.push(p);
+            }
+            Err(e) => *errors.entry(format!("{e:#}")).or_insert(0) += 1,
+        }
+    }
+    let prepare = Phase {
+        name: "prepare",
+        attempted: n,
+        ok: ready.len(),
+        errors,
+        wall: prepare_wall,
+        latency: Latency::of(&mut latencies),
+        cpu: prepare_cpu,
+        distinct_receipts: None,
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let ready = Arc::new(ready);
+    let before = CpuSample::now(args.server_pid);
+    let started = Instant::now();
+    let results = in_parallel(ready.len(), c, {
+        let ready = ready.clone();
+        move |i| {
+            let ready = ready.clone();
+            async move { api::timed(ready[i].submit()).await }
+        }
+    })
+    .await;
+    let wall = started.elapsed();
+    let submit = timed_phase("submit", results, wall, cpu_since(before, args));
+    let all_ok = prepare.error_count() == 0 && submit.error_count() == 0;
+    match args.format {
+        Format::Json => {
+            let out = serde_json::json!({
+                "url": url,
+                "scenario": "api-applications",
+                "product": args.product,
+                "applications": n,
+                "concurrency": c,
+                "prepare": prepare.to_json(),
+                "submit": submit.to_json(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Format::Text => {
+            println!(
+                "madoguchi-loadgen: {n} {} applications through the JSON API, concurrency {c}, {url}",
+                args.product
+            );
+            prepare.print("tokens");
+            println!("         (2 requests each: start the e-mail check, confirm the code)");
+            submit.print("submissions");
+        }
+    }
+    Ok(all_ok)
 }
 
 /// Runs the benchmark and prints it; `Ok(false)` when some request failed.

@@ -50,12 +50,13 @@ pub enum PublicError {
 #[template(path = "error.html")]
 struct ErrorPage {
     layout: Arc<Layout>,
-    title: &'static str,
-    message: &'static str,
+    title: String,
+    message: String,
     restart: bool,
 }
 
-/// What an error response carries until [`render_error_pages`] turns it into a page.
+/// What an error response carries until [`render_error_pages`] turns it into a page: the
+/// catalogue keys (`[pages]`) of its title and message, worded in the applicant's language.
 #[derive(Debug, Clone, Copy)]
 struct ErrorText {
     title: &'static str,
@@ -68,86 +69,86 @@ impl PublicError {
         let (status, title, message, restart) = match self {
             PublicError::Csrf => (
                 StatusCode::FORBIDDEN,
-                "ページの有効期限が切れました",
-                "安全のため、このフォームは送信できませんでした。お手数ですが、お申込みの最初のページから、もう一度操作してください。",
+                "error.csrf.title",
+                "error.csrf.message",
                 true,
             ),
             PublicError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "送信形式が正しくありません",
-                "このページへはフォームから送信してください。",
+                "error.media-type.title",
+                "error.media-type.message",
                 true,
             ),
             PublicError::BodyTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "送信内容が大きすぎます",
-                "入力内容が長すぎるため受け付けられませんでした。各項目を短くして、もう一度送信してください。",
+                "error.too-large.title",
+                "error.too-large.message",
                 true,
             ),
             PublicError::SessionExpired => (
                 StatusCode::GONE,
-                "お申込みの有効期限が切れました",
-                "入力途中のお申込みが見つからないか、有効期限が切れました。お手数ですが、最初からお申込みください。",
+                "error.session-expired.title",
+                "error.session-expired.message",
                 true,
             ),
             PublicError::ProductClosed => (
                 StatusCode::NOT_FOUND,
-                "現在お申込みを受け付けていません",
-                "この商品のお申込みは現在受け付けておりません。",
+                "error.product-closed.title",
+                "error.product-closed.message",
                 false,
             ),
             PublicError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "しばらくしてから、もう一度お試しください",
-                "短い時間に多くの操作があったため、一時的に受付を止めています。1分ほどおいてから、もう一度お試しください。",
+                "error.rate-limited.title",
+                "error.rate-limited.message",
                 false,
             ),
             PublicError::NotFound => (
                 StatusCode::NOT_FOUND,
-                "ページが見つかりません",
-                "お探しのページは見つかりませんでした。アドレスをご確認ください。",
+                "error.not-found.title",
+                "error.not-found.message",
                 false,
             ),
             PublicError::SlotUnavailable(code) => (
                 StatusCode::CONFLICT,
-                "この日時はご予約いただけません",
+                "error.slot.title",
                 slot_message(*code),
                 false,
             ),
             PublicError::TooManyBookings => (
                 StatusCode::CONFLICT,
-                "これ以上ご予約いただけません",
-                "このメールアドレスでお受けできるご予約の数の上限に達しています。ご予約済みの日時を変更するか、キャンセルしてからお申込みください。",
+                "error.too-many-bookings.title",
+                "error.too-many-bookings.message",
                 false,
             ),
             PublicError::AlreadyBooked => (
                 StatusCode::CONFLICT,
-                "このご予約はすでに承っています",
-                "同じ内容の予約フォームが2回送信されました。ご予約は1件だけ承っています。確認メールをご覧ください。",
+                "error.already-booked.title",
+                "error.already-booked.message",
                 false,
             ),
             PublicError::BookingLinkInvalid => (
                 StatusCode::NOT_FOUND,
-                "ご予約が見つかりません",
-                "リンクが正しくないか、有効期限が切れています。予約確認メールのリンクをもう一度開くか、お電話でお問い合わせください。",
+                "error.booking-link.title",
+                "error.booking-link.message",
                 false,
             ),
             PublicError::BookingClosed => (
                 StatusCode::CONFLICT,
-                "ウェブでの変更・キャンセルの受付は終了しました",
-                "ご来店日時が近いか、すでにキャンセル済みのため、ウェブでは変更・キャンセルを承れません。お手数ですが、お電話でお問い合わせください。",
+                "error.booking-closed.title",
+                "error.booking-closed.message",
                 false,
             ),
             PublicError::BookingChanged => (
                 StatusCode::CONFLICT,
-                "ご予約が変更されています",
-                "別の画面でご予約が変更またはキャンセルされました。予約確認メールのリンクから、最新のご予約内容をご確認ください。",
+                "error.booking-changed.title",
+                "error.booking-changed.message",
                 false,
             ),
             PublicError::Store(_) | PublicError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "ただいま処理できません",
-                "システムで問題が発生しました。入力内容は保存されていません。しばらくしてから、もう一度お試しください。",
+                "error.internal.title",
+                "error.internal.message",
                 true,
             ),
         };
@@ -188,26 +189,18 @@ impl IntoResponse for PublicError {
 fn slot_message(code: madoguchi_domain::ErrorCode) -> &'static str {
     use madoguchi_domain::ErrorCode;
     match code {
-        ErrorCode::SlotFull => {
-            "選択された日時は、ほかのお客さまのご予約で満席になりました。お手数ですが、別の日時をお選びください。入力内容は保存されていません。"
-        }
-        ErrorCode::SlotClosed => {
-            "選択された日は休業日です。空き状況の一覧から別の日をお選びください。"
-        }
-        ErrorCode::SlotOutsideWindow => {
-            "選択された日時は受付期間外か、すでに過ぎています。空き状況の一覧からお選びください。"
-        }
-        _ => {
-            "選択された日時はご予約いただける時間枠ではありません。空き状況の一覧からお選びください。"
-        }
+        ErrorCode::SlotFull => "error.slot.full",
+        ErrorCode::SlotClosed => "error.slot.closed",
+        ErrorCode::SlotOutsideWindow => "error.slot.outside-window",
+        _ => "error.slot.not-offered",
     }
 }
 
 /// The answer for an unknown address.
 pub async fn not_found() -> Response {
     let text = ErrorText {
-        title: "ページが見つかりません",
-        message: "お探しのページは見つかりませんでした。アドレスをご確認ください。",
+        title: "error.not-found.title",
+        message: "error.not-found.message",
         restart: false,
     };
     let mut response = StatusCode::NOT_FOUND.into_response();
@@ -227,9 +220,9 @@ pub async fn render_error_pages(
         return response;
     };
     let page = ErrorPage {
-        layout: state.layout.clone(),
-        title: text.title,
-        message: text.message,
+        layout: state.layout(),
+        title: state.catalog().t(text.title).to_owned(),
+        message: state.catalog().t(text.message).to_owned(),
         restart: text.restart,
     };
     // Keep the status and headers of the error (Retry-After, cookies); replace the body.

@@ -17,6 +17,7 @@ mod draft;
 mod error;
 mod existing_account;
 mod form;
+mod language;
 mod limits;
 mod mail;
 mod messages;
@@ -43,7 +44,7 @@ use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
 pub use api::openapi_json;
 pub use error::PublicError;
 pub use limits::RateLimitSettings;
-pub use messages::Catalog;
+pub use messages::{Catalog, Lang};
 pub use state::{Layout, PublicState};
 
 const STYLESHEET: &str = include_str!("../static/style.css");
@@ -64,6 +65,7 @@ pub fn router(state: PublicState) -> Router {
         )
         .nest("/reservations", reservation::routes())
         .nest("/status", status::routes())
+        .route("/language", get(language::switch))
         // Pages get a browser session; the static assets and health check below do not.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -76,6 +78,11 @@ pub fn router(state: PublicState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,
+        ))
+        // Outside the error pages, so that they too are in the applicant's language.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            language::remember,
         ))
         .layer(middleware::from_fn(security_headers))
         // Enforced by the body extractors (forms, JSON), so that a refused body is answered
@@ -97,7 +104,7 @@ struct IndexPage {
 
 async fn index(State(state): State<PublicState>) -> impl IntoResponse {
     IndexPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         savings_open: state.profile.products().savings_account(),
         internet_banking_open: state.profile.products().internet_banking(),
         debit_card_open: state.profile.products().debit_card(),

@@ -1,6 +1,9 @@
 //! The e-mails of the public site. They carry no personal data beyond the applicant's name and
 //! receipt number, never a link that asks for a PIN or password, and always the bank's
 //! standing warning. They are sealed to the mail worker's key before they are queued.
+//!
+//! Every text comes from the `[mail]` section of the catalogue of the request's language: an
+//! e-mail goes out in the language of the page the applicant used.
 
 use madoguchi_domain::OutgoingMail;
 use madoguchi_store::OutboxRow;
@@ -11,14 +14,45 @@ use zeroize::Zeroizing;
 use crate::error::PublicError;
 use crate::state::PublicState;
 
-const STANDING_WARNING: &str = "【ご注意】当行が電子メールや電話で、暗証番号やパスワードをお尋ねすることは絶対にありません。\n\
-    暗証番号やパスワードの入力を求めるメールやお電話にはお答えにならず、当行までご連絡ください。";
-
+/// The end of every e-mail: the standing warning, the bank and its support contact.
 pub(crate) fn footer(state: &PublicState) -> String {
-    format!(
-        "\n\n{STANDING_WARNING}\n\n{}\nお問い合わせ：{}（{}）\n※このメールは送信専用です。ご返信いただいてもお答えできません。\n",
-        state.layout.bank_name, state.layout.support_phone, state.layout.support_hours
-    )
+    let layout = state.layout();
+    state
+        .catalog()
+        .mail("footer")
+        .arg("bank", &layout.bank_name)
+        .arg("phone", &layout.support_phone)
+        .arg("hours", &layout.support_hours)
+        .to_string()
+}
+
+/// An e-mail whose subject and body are the catalogue's `{key}.subject` and `{key}.body`,
+/// with the bank's name and the footer filled in and the given placeholders.
+pub(crate) fn compose(
+    state: &PublicState,
+    to: &str,
+    key: &str,
+    args: &[(&str, &str)],
+) -> OutgoingMail {
+    let catalog = state.catalog();
+    let layout = state.layout();
+    let footer = footer(state);
+    let filled = |part: &str| {
+        let name = format!("{key}.{part}");
+        let mut text = catalog
+            .mail(&name)
+            .arg("bank", &layout.bank_name)
+            .arg("footer", &footer);
+        for (name, value) in args {
+            text = text.arg(name, value);
+        }
+        text.to_string()
+    };
+    OutgoingMail {
+        to: to.to_owned(),
+        subject: filled("subject"),
+        body: filled("body"),
+    }
 }
 
 /// The e-mail that carries a verification code.
@@ -28,46 +62,35 @@ pub fn verification_code(
     code: &str,
     ttl_minutes: u32,
 ) -> OutgoingMail {
-    OutgoingMail {
-        to: to.to_owned(),
-        subject: format!(
-            "【{}】メールアドレス確認コードのお知らせ",
-            state.layout.bank_name
-        ),
-        body: format!(
-            "{}をご利用いただき、ありがとうございます。\n\n\
-             お申込み画面に、次の確認コードを入力してください。\n\n\
-             確認コード：{code}\n\n\
-             有効期限は{ttl_minutes}分です。お心当たりのない場合は、このメールを破棄してください。{}",
-            state.layout.bank_name,
-            footer(state)
-        ),
-    }
+    let minutes = ttl_minutes.to_string();
+    compose(
+        state,
+        to,
+        "verification-code",
+        &[("code", code), ("minutes", &minutes)],
+    )
 }
 
-/// The e-mail that confirms a submitted application.
+/// The e-mail that confirms a submitted application; `product` is its code
+/// (`savings-account`, …).
 pub fn application_received(
     state: &PublicState,
     to: &str,
     name: &str,
-    product_title: &str,
+    product: &str,
     receipt_number: &str,
 ) -> OutgoingMail {
-    OutgoingMail {
-        to: to.to_owned(),
-        subject: format!(
-            "【{}】{}のお申込みを受け付けました",
-            state.layout.bank_name, product_title
-        ),
-        body: format!(
-            "{name} 様\n\n\
-             {product_title}のお申込みを受け付けました。\n\n\
-             受付番号：{receipt_number}\n\n\
-             受付番号は、お申込み状況のお問い合わせに必要です。大切に保管してください。\n\
-             審査の結果は、あらためてご連絡いたします。{}",
-            footer(state)
-        ),
-    }
+    let product = state.catalog().choice("product", product).to_owned();
+    compose(
+        state,
+        to,
+        "application-received",
+        &[
+            ("name", name),
+            ("product", &product),
+            ("receipt_number", receipt_number),
+        ],
+    )
 }
 
 /// Seals a message to the mail worker's key, ready to queue.

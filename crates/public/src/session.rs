@@ -24,6 +24,14 @@ pub struct BrowserSession {
 }
 
 impl BrowserSession {
+    /// A session of the JSON API: its secret is a check id or verification token the client
+    /// holds, never a cookie.
+    pub(crate) fn from_secret(secret: DraftSecret) -> BrowserSession {
+        BrowserSession {
+            secret: Arc::new(secret),
+        }
+    }
+
     /// The id under which this session's rows are stored (a hash of the secret).
     pub fn id(&self) -> [u8; 32] {
         self.secret.lookup_id()

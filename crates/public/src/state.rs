@@ -9,16 +9,53 @@ use madoguchi_seal::{
 };
 use madoguchi_store::Store;
 
+use crate::language;
 use crate::limits::{RateLimitSettings, RateLimits};
-use crate::messages::Catalog;
+use crate::messages::{Catalog, Catalogs, Lang};
 use crate::uploads::{IdentityDocuments, SharedDocuments};
 
-/// The bank's name and support contact, shown on every page.
+/// What every page shows around its content, in the page's language: the bank's name, the
+/// support contact, the language switch, and the catalogue the page's texts come from.
 #[derive(Debug)]
 pub struct Layout {
+    pub lang: Lang,
     pub bank_name: String,
     pub support_phone: String,
     pub support_hours: String,
+    /// The switch to the other language, coming back to this page.
+    pub switch_href: String,
+    pub catalog: Arc<Catalogs>,
+}
+
+impl Layout {
+    fn catalog(&self) -> &Catalog {
+        self.catalog.get(self.lang)
+    }
+
+    /// A text of the page (`[pages]` of the catalogue).
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.catalog().t(key)
+    }
+
+    /// A text of the page with placeholders: `layout.tr("key").arg("name", value)`.
+    pub fn tr<'a>(&'a self, key: &'a str) -> crate::messages::Text<'a> {
+        self.catalog().tr(key)
+    }
+
+    /// The label of a choice (`[choices]`), e.g. a product's name.
+    pub fn choice<'a>(&'a self, field: &str, value: &'a str) -> &'a str {
+        self.catalog().choice(field, value)
+    }
+
+    /// The label of a form field (`[fields]`).
+    pub fn label<'a>(&'a self, field: &'a str) -> &'a str {
+        self.catalog().label(field)
+    }
+
+    /// The language the switch offers.
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
 }
 
 /// The key material of the public site. Every key here can only seal or encrypt: nothing
@@ -47,9 +84,11 @@ impl PublicCrypto {
 pub struct PublicState {
     pub store: Store,
     pub profile: Arc<BankProfile>,
-    pub layout: Arc<Layout>,
     pub crypto: Arc<PublicCrypto>,
+    /// The Japanese catalogue, which the JSON API answers in. Pages and e-mails use
+    /// [`PublicState::catalog`], in the applicant's language.
     pub catalog: Arc<Catalog>,
+    pub catalogs: Arc<Catalogs>,
     pub cookies: CookiePolicy,
     pub limits: Arc<RateLimits>,
     /// The site's address as customers reach it (`https://apply.bank.example`), for the
@@ -69,21 +108,47 @@ impl PublicState {
         public_url: &str,
         documents: madoguchi_documents::DocumentStore,
     ) -> Result<PublicState, toml::de::Error> {
-        let layout = Layout {
-            bank_name: profile.bank().name_ja().to_owned(),
-            support_phone: profile.support().phone().to_string(),
-            support_hours: profile.support().hours_ja().to_owned(),
-        };
         Ok(PublicState {
             store,
             profile,
-            layout: Arc::new(layout),
             crypto: Arc::new(PublicCrypto::new(keys)),
             catalog: Arc::new(Catalog::japanese()?),
+            catalogs: Arc::new(Catalogs::load()?),
             cookies,
             limits: Arc::new(RateLimits::new(limits)),
             public_url: Arc::from(public_url.trim_end_matches('/')),
             documents: Arc::new(IdentityDocuments::new(documents)),
+        })
+    }
+}
+
+impl PublicState {
+    /// The language of the request being answered.
+    pub fn lang(&self) -> Lang {
+        language::current()
+    }
+
+    /// The catalogue of the request's language.
+    pub fn catalog(&self) -> &Catalog {
+        self.catalogs.get(self.lang())
+    }
+
+    /// The page frame in the request's language.
+    pub fn layout(&self) -> Arc<Layout> {
+        let lang = self.lang();
+        let bank = self.profile.bank();
+        let support = self.profile.support();
+        let (bank_name, support_hours) = match lang {
+            Lang::Ja => (bank.name_ja(), support.hours_ja()),
+            Lang::En => (bank.name_en(), support.hours_en()),
+        };
+        Arc::new(Layout {
+            lang,
+            bank_name: bank_name.to_owned(),
+            support_phone: support.phone().to_string(),
+            support_hours: support_hours.to_owned(),
+            switch_href: language::switch_href(lang.other(), &language::here()),
+            catalog: self.catalogs.clone(),
         })
     }
 }

@@ -13,6 +13,7 @@
 //! - a public-site operation that changes several rows does it in one transaction, including
 //!   the outbox message that announces it (transactional outbox).
 
+mod api_check;
 mod backend;
 mod booking;
 mod clock;

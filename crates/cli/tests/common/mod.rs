@@ -315,11 +315,31 @@ pub fn decoded_mail(raw: &str) -> String {
             .expect("base64 body");
         String::from_utf8(bytes).expect("utf-8 body")
     } else if head.contains("Content-Transfer-Encoding: quoted-printable") {
-        panic!("quoted-printable body not expected for Japanese text:\n{raw}")
+        // Mostly-ASCII (English) text is sent quoted-printable.
+        quoted_printable(body)
     } else {
         body.to_owned()
     };
     format!("{head}\r\n\r\n{body}")
+}
+
+/// Decodes a quoted-printable body (RFC 2045 §6.7): soft line breaks and `=XX` octets.
+fn quoted_printable(body: &str) -> String {
+    let joined = body.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = joined.get(i + 1..i + 3).filter(|_| bytes[i] == b'=');
+        if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("utf-8 body")
 }
 
 /// Whether `haystack` contains `needle` anywhere.

@@ -15,6 +15,7 @@ use crate::form::FormData;
 pub struct JsonFields {
     form: FormData,
     booleans: Vec<(String, bool)>,
+    lists: Vec<(String, Vec<String>)>,
     wrong_types: Vec<String>,
 }
 
@@ -26,11 +27,34 @@ impl JsonFields {
         boolean_fields: &[&str],
         catalog: &crate::messages::Catalog,
     ) -> Result<FormData, ApiError> {
+        self.into_form_with_lists(boolean_fields, &[], catalog)
+    }
+
+    /// As [`into_form`](Self::into_form), and the `list_fields` may also be arrays of
+    /// strings (a form's repeated field, e.g. checkboxes).
+    pub fn into_form_with_lists(
+        self,
+        boolean_fields: &[&str],
+        list_fields: &[&str],
+        catalog: &crate::messages::Catalog,
+    ) -> Result<FormData, ApiError> {
         let JsonFields {
             mut form,
             booleans,
+            lists,
             mut wrong_types,
         } = self;
+        for (name, values) in lists {
+            if list_fields.contains(&name.as_str()) {
+                for value in values {
+                    form.insert(&name, value);
+                }
+            } else {
+                let mut values = values;
+                values.iter_mut().for_each(Zeroize::zeroize);
+                wrong_types.push(name);
+            }
+        }
         for (name, yes) in booleans {
             if boolean_fields.contains(&name.as_str()) {
                 form.insert(&name, if yes { "yes" } else { "no" }.to_owned());
@@ -83,6 +107,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonFields {
         let mut fields = JsonFields {
             form: FormData::default(),
             booleans: Vec::new(),
+            lists: Vec::new(),
             wrong_types: Vec::new(),
         };
         for (name, value) in object {
@@ -90,6 +115,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonFields {
                 Value::String(text) => fields.form.insert(&name, text),
                 Value::Bool(yes) => fields.booleans.push((name, yes)),
                 Value::Null => {}
+                Value::Array(items) if items.iter().all(Value::is_string) => {
+                    let values = items
+                        .into_iter()
+                        .filter_map(|item| match item {
+                            Value::String(text) => Some(text),
+                            _ => None,
+                        })
+                        .collect();
+                    fields.lists.push((name, values));
+                }
                 _ => fields.wrong_types.push(name),
             }
         }

@@ -91,6 +91,23 @@ impl ApiError {
     pub fn bad_request(code: &str, message: &str) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
+
+    /// 401, answered with `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(code: &str, message: &str) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// An error about one field, with the forms' message, under its own status and code
+    /// (e.g. 410 `code-expired` for the field `code`).
+    pub fn field(catalog: &Catalog, status: StatusCode, field: &str, code: &str) -> Self {
+        let mut error = ApiError::new(status, code, &catalog.message(field, code));
+        error.problem.fields = vec![FieldProblem {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: catalog.message(field, code),
+        }];
+        error
+    }
 }
 
 impl From<PublicError> for ApiError {
@@ -112,6 +129,11 @@ impl From<PublicError> for ApiError {
                 "body-too-large",
                 "リクエストが大きすぎます。",
             ),
+            PublicError::ProductClosed => ApiError::new(
+                StatusCode::CONFLICT,
+                "product-closed",
+                "この商品のお申込みは現在受け付けておりません。",
+            ),
             PublicError::UnsupportedMediaType => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
@@ -132,6 +154,11 @@ impl From<PublicError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.problem)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

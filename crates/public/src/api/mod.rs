@@ -3,9 +3,11 @@
 //! `/api/v1/openapi.json`. No cookies, so no CSRF: every request stands alone, and a request
 //! body must be `application/json` (which a cross-site HTML form cannot send).
 
+mod applications;
 mod body;
 mod error;
 mod reservations;
+mod status;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -20,10 +22,17 @@ use error::ApiError;
 #[openapi(
     info(
         title = "madoguchi public API",
-        description = "Visit reservations of the bank's loan centres. Times are RFC 3339 in Japan time; messages are in Japanese. Errors carry a stable `code`, a `message` and, for invalid input, the refused `fields`.",
+        description = "Applications (savings account, internet banking, Visa debit card), their status, and visit reservations of the bank's loan centres. An application starts with an e-mail check (`/email-checks`): the code from the e-mail yields a `verification_token` for one submission, presented as `Authorization: Bearer`. Fields, codes and messages are those of the HTML forms. Times are RFC 3339; messages are in Japanese. Errors carry a stable `code`, a `message` and, for invalid input, the refused `fields`. Rate limits per client address answer 429 with Retry-After.",
         version = "1"
     ),
     paths(
+        applications::start_email_check,
+        applications::confirm_email_check,
+        applications::submit_savings_account,
+        applications::submit_internet_banking,
+        applications::submit_debit_card,
+        status::start,
+        status::confirm,
         reservations::centers,
         reservations::slots,
         reservations::book,
@@ -31,9 +40,91 @@ use error::ApiError;
         reservations::change,
         reservations::cancel,
     ),
-    tags((name = "reservations", description = "来店予約サービス: loan-centre visit bookings"))
+    modifiers(&BearerToken, &CommonErrors),
+    tags(
+        (name = "applications", description = "Web申込: e-mail check and the three applications"),
+        (name = "status", description = "お申込み状況の確認: an application's status"),
+        (name = "reservations", description = "来店予約サービス: loan-centre visit bookings"),
+    )
 )]
 struct ApiDoc;
+
+/// The refusals any request with a JSON body can meet before its handler looks at it (not
+/// JSON, not UTF-8, not an object; wrong media type; too large; fields of the wrong type;
+/// the rate limit), added to every POST operation that does not document them itself.
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder, Type,
+        };
+        let common = [
+            ("400", "Not a JSON object in UTF-8 (`invalid-json`)"),
+            ("413", "Body too large (`body-too-large`)"),
+            ("415", "Not application/json (`unsupported-media-type`)"),
+            (
+                "422",
+                "Fields to correct, or of the wrong type (`invalid-fields`)",
+            ),
+            (
+                "429",
+                "Too many requests from this address; see Retry-After (`rate-limited`)",
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let Some(operation) = item.post.as_mut() else {
+                continue;
+            };
+            for (status, description) in common {
+                if operation.responses.responses.contains_key(status) {
+                    continue;
+                }
+                let response = ResponseBuilder::new().description(description).content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                );
+                operation
+                    .responses
+                    .responses
+                    .insert(status.to_owned(), response.build().into());
+            }
+            if let Some(RefOr::T(limited)) = operation.responses.responses.get_mut("429") {
+                limited.headers.insert(
+                    "Retry-After".to_owned(),
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                        .description(Some("Seconds to wait"))
+                        .build()
+                        .into(),
+                );
+            }
+        }
+    }
+}
+
+/// The `verification_token` security scheme of the submissions.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "verification_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The `verification_token` from confirming the e-mail check: one submission of its product.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document, as served.
 pub fn openapi_json() -> String {
@@ -46,6 +137,25 @@ pub fn openapi_json() -> String {
 pub fn routes() -> Router<PublicState> {
     Router::new()
         .route("/openapi.json", get(openapi))
+        .route("/email-checks", post(applications::start_email_check))
+        .route(
+            "/email-checks/{check_id}/confirm",
+            post(applications::confirm_email_check),
+        )
+        .route(
+            "/applications/savings-account",
+            post(applications::submit_savings_account),
+        )
+        .route(
+            "/applications/internet-banking",
+            post(applications::submit_internet_banking),
+        )
+        .route(
+            "/applications/debit-card",
+            post(applications::submit_debit_card),
+        )
+        .route("/status-checks", post(status::start))
+        .route("/status-checks/{check_id}/confirm", post(status::confirm))
         .route("/loan-centers", get(reservations::centers))
         .route("/loan-centers/{center_id}/slots", get(reservations::slots))
         .route("/bookings", post(reservations::book))

@@ -56,7 +56,7 @@ pub fn email_page(
     (
         status,
         EmailPage {
-            layout: state.layout.clone(),
+            layout: state.layout(),
             flow,
             form,
         },
@@ -78,12 +78,89 @@ pub async fn send_code(
             let view = FormView::default()
                 .with_values(form.without(&["csrf"]))
                 .with_errors(
-                    &state.catalog,
+                    state.catalog(),
                     [("email".to_owned(), code.as_str().to_owned())],
                 );
             return Ok(email_page(state, session, flow, view));
         }
     };
+    store_check(state, session, flow, &email).await?;
+    Ok(Redirect::to(&flow.path("verify")).into_response())
+}
+
+/// The page that asks for the code.
+pub async fn verify_page(
+    state: &PublicState,
+    session: &BrowserSession,
+    flow: &'static Flow,
+    form: FormView,
+) -> Result<Response, PublicError> {
+    let Some(check) = state
+        .store
+        .email_check(&session.id(), OffsetDateTime::now_utc())
+        .await?
+    else {
+        return Ok(Redirect::to(&flow.start_path()).into_response());
+    };
+    let email = session
+        .cipher()
+        .decrypt(&check.email_sealed, &session.id())
+        .map_err(|_| PublicError::SessionExpired)?;
+    let status = if form.has_errors() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = VerifyPage {
+        layout: state.layout(),
+        flow,
+        form: FormView {
+            csrf: session.csrf_token(state),
+            ..form
+        },
+        masked_email: mask_email(&String::from_utf8_lossy(&email)),
+        ttl_minutes: u32::from(state.profile.applications().email_code_ttl_minutes()),
+    };
+    Ok((status, page).into_response())
+}
+
+/// Checks a code. A try is spent before comparing, so parallel guesses cannot pass the limit.
+pub async fn check_code(
+    state: &PublicState,
+    session: &BrowserSession,
+    flow: &'static Flow,
+    form: FormData,
+) -> Result<Response, PublicError> {
+    session.check_csrf(state, &form)?;
+    let email =
+        match verify_code(state, session, flow, form.get("code").unwrap_or_default()).await? {
+            CodeOutcome::Right(email) => email,
+            CodeOutcome::Expired => return Ok(expired(state, session, flow)),
+            CodeOutcome::Wrong => {
+                let view = FormView::default().with_errors(
+                    state.catalog(),
+                    [("code".to_owned(), "code-wrong".to_owned())],
+                );
+                return verify_page(state, session, flow, view).await;
+            }
+        };
+    let row = draft::start(state, session, flow.product.as_str(), email)?;
+    match state.store.start_draft(&row).await {
+        Ok(()) => Ok(Redirect::to(&flow.path(flow.first_step)).into_response()),
+        Err(StoreError::DraftGone) => Ok(expired(state, session, flow)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stores a new e-mail check of `session` for `email` (the code's MAC, the address encrypted
+/// with the session's key) and queues the code e-mail, in one transaction. Shared with the
+/// JSON API.
+pub(crate) async fn store_check(
+    state: &PublicState,
+    session: &BrowserSession,
+    flow: &'static Flow,
+    email: &EmailAddress,
+) -> Result<OffsetDateTime, PublicError> {
     let settings = state.profile.applications();
     let code = madoguchi_domain::VerificationCode::generate()
         .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
@@ -121,62 +198,38 @@ pub async fn send_code(
         .store
         .start_email_check(&check, &mail::seal(state, &message)?)
         .await?;
-    Ok(Redirect::to(&flow.path("verify")).into_response())
+    Ok(check.expires_at)
+}
+/// What a typed code proved.
+pub(crate) enum CodeOutcome {
+    /// The code was right: the checked address.
+    Right(String),
+    /// Wrong; a try was spent.
+    Wrong,
+    /// No live check of this product (expired, tries spent, or already used).
+    Expired,
 }
 
-/// The page that asks for the code.
-pub async fn verify_page(
+/// Checks a typed code of the session's check of `flow`'s product. A try is spent before
+/// comparing, so parallel guesses cannot pass the limit. Shared with the JSON API.
+pub(crate) async fn verify_code(
     state: &PublicState,
     session: &BrowserSession,
     flow: &'static Flow,
-    form: FormView,
-) -> Result<Response, PublicError> {
-    let Some(check) = state
-        .store
-        .email_check(&session.id(), OffsetDateTime::now_utc())
-        .await?
-    else {
-        return Ok(Redirect::to(&flow.start_path()).into_response());
-    };
-    let email = session
-        .cipher()
-        .decrypt(&check.email_sealed, &session.id())
-        .map_err(|_| PublicError::SessionExpired)?;
-    let status = if form.has_errors() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
-    let page = VerifyPage {
-        layout: state.layout.clone(),
-        flow,
-        form: FormView {
-            csrf: session.csrf_token(state),
-            ..form
-        },
-        masked_email: mask_email(&String::from_utf8_lossy(&email)),
-        ttl_minutes: u32::from(state.profile.applications().email_code_ttl_minutes()),
-    };
-    Ok((status, page).into_response())
-}
-
-/// Checks a code. A try is spent before comparing, so parallel guesses cannot pass the limit.
-pub async fn check_code(
-    state: &PublicState,
-    session: &BrowserSession,
-    flow: &'static Flow,
-    form: FormData,
-) -> Result<Response, PublicError> {
-    session.check_csrf(state, &form)?;
+    typed: &str,
+) -> Result<CodeOutcome, PublicError> {
     let now = OffsetDateTime::now_utc();
     let session_id = session.id();
     let Some(check) = state.store.email_check(&session_id, now).await? else {
-        return Ok(expired(state, session, flow));
+        return Ok(CodeOutcome::Expired);
     };
-    if let CodeAttempt::Exhausted = state.store.spend_code_try(&session_id, now).await? {
-        return Ok(expired(state, session, flow));
+    if check.product != flow.product.as_str() {
+        return Ok(CodeOutcome::Expired);
     }
-    let typed = madoguchi_domain::text::to_ascii_digits(form.get("code").unwrap_or_default());
+    if let CodeAttempt::Exhausted = state.store.spend_code_try(&session_id, now).await? {
+        return Ok(CodeOutcome::Expired);
+    }
+    let typed = madoguchi_domain::text::to_ascii_digits(typed);
     let code_ok = state.crypto.blind_index.verify_code(
         CODE_PURPOSE,
         &session_id,
@@ -184,23 +237,14 @@ pub async fn check_code(
         &check.code_mac,
     );
     if !code_ok {
-        let view = FormView::default().with_errors(
-            &state.catalog,
-            [("code".to_owned(), "code-wrong".to_owned())],
-        );
-        return verify_page(state, session, flow, view).await;
+        return Ok(CodeOutcome::Wrong);
     }
     let email = session
         .cipher()
         .decrypt(&check.email_sealed, &session_id)
         .map_err(|_| PublicError::SessionExpired)?;
     let email = String::from_utf8(email.to_vec()).map_err(|_| PublicError::SessionExpired)?;
-    let row = draft::start(state, session, flow.product.as_str(), email)?;
-    match state.store.start_draft(&row).await {
-        Ok(()) => Ok(Redirect::to(&flow.path(flow.first_step)).into_response()),
-        Err(StoreError::DraftGone) => Ok(expired(state, session, flow)),
-        Err(e) => Err(e.into()),
-    }
+    Ok(CodeOutcome::Right(email))
 }
 
 /// Ends the session's check or draft and goes back to the first page.
@@ -219,7 +263,7 @@ pub async fn restart(
 
 fn expired(state: &PublicState, session: &BrowserSession, flow: &'static Flow) -> Response {
     let view = FormView::default().with_errors(
-        &state.catalog,
+        state.catalog(),
         [("email".to_owned(), "code-expired".to_owned())],
     );
     email_page(state, session, flow, view)

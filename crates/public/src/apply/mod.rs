@@ -11,8 +11,6 @@ pub struct Flow {
     pub product: Product,
     /// The path segment under `/apply/`.
     pub slug: &'static str,
-    /// The product's name as the applicant reads it.
-    pub title: &'static str,
     /// The first form step after the e-mail check.
     pub first_step: &'static str,
     /// Steps shown to the applicant, the e-mail check and confirmation included.

@@ -6,8 +6,8 @@
 //! each route told which [`Flow`] it belongs to.
 
 mod pages;
-mod steps;
-mod submit;
+pub(crate) mod steps;
+pub(crate) mod submit;
 
 use std::net::SocketAddr;
 
@@ -30,7 +30,6 @@ use crate::view::FormView;
 pub static INTERNET_BANKING: Flow = Flow {
     product: Product::InternetBanking,
     slug: "internet-banking",
-    title: "インターネットバンキング",
     first_step: "customer",
     total_steps: 6,
 };
@@ -39,7 +38,6 @@ pub static INTERNET_BANKING: Flow = Flow {
 pub static DEBIT_CARD: Flow = Flow {
     product: Product::DebitCard,
     slug: "debit-card",
-    title: "Visaデビットカード",
     first_step: "customer",
     total_steps: 6,
 };
@@ -95,7 +93,7 @@ pub fn routes(flow: &'static Flow) -> Router<PublicState> {
 }
 
 /// Refuses every page of a product the profile does not offer.
-fn ensure_open(state: &PublicState, flow: &Flow) -> Result<(), PublicError> {
+pub(crate) fn ensure_open(state: &PublicState, flow: &Flow) -> Result<(), PublicError> {
     if state.profile.products().offers(flow.product) {
         Ok(())
     } else {

@@ -73,7 +73,12 @@ pub fn branch_choices(state: &PublicState) -> Vec<Choice> {
         .iter()
         .map(|b| Choice {
             value: b.code().to_string(),
-            label: format!("{}（{}）", b.name(), b.code()),
+            label: state
+                .catalog()
+                .tr("branch.choice")
+                .arg("name", b.name())
+                .arg("code", b.code())
+                .to_string(),
         })
         .collect()
 }
@@ -83,7 +88,10 @@ pub fn account_type_choices(state: &PublicState) -> Vec<Choice> {
         .iter()
         .map(|t| Choice {
             value: t.as_str().to_owned(),
-            label: state.catalog.choice("account_type", t.as_str()).to_owned(),
+            label: state
+                .catalog()
+                .choice("account_type", t.as_str())
+                .to_owned(),
         })
         .collect()
 }
@@ -92,14 +100,16 @@ pub fn account_type_choices(state: &PublicState) -> Vec<Choice> {
 fn age_hint(state: &PublicState, flow: &Flow) -> String {
     let rules = state.profile.applications();
     match flow.product {
-        Product::DebitCard => format!(
-            "{}歳以上の方（中学生を除く）がお申込みいただけます",
-            rules.debit_card_min_age()
-        ),
-        _ => format!(
-            "{}歳以上の方がお申込みいただけます",
-            rules.savings_min_age()
-        ),
+        Product::DebitCard => state
+            .catalog()
+            .tr("existing.age-hint-debit-card")
+            .arg("age", rules.debit_card_min_age())
+            .to_string(),
+        _ => state
+            .catalog()
+            .tr("existing.age-hint")
+            .arg("age", rules.savings_min_age())
+            .to_string(),
     }
 }
 
@@ -111,7 +121,7 @@ pub fn step(
     form: FormView,
     status: StatusCode,
 ) -> Response {
-    let layout = state.layout.clone();
+    let layout = state.layout();
     match (step, flow.product) {
         (Step::Customer, _) => {
             let page = CustomerPage {

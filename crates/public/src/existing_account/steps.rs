@@ -189,7 +189,7 @@ pub async fn accept(
         let view = FormView::new(session.csrf_token(&state))
             .with_values(form.without(&SECRET_FIELDS))
             .with_errors(
-                &state.catalog,
+                state.catalog(),
                 errors
                     .iter()
                     .map(|e| (e.field.to_owned(), e.code.as_str().to_owned())),
@@ -225,7 +225,7 @@ fn unfinished_before(flow: &Flow, body: &DraftBody, step: Step) -> Option<&'stat
 }
 
 /// The submitted values worth keeping: the step's own fields, no secret, no CSRF token.
-fn accepted_values(step: Step, flow: &Flow, form: &FormData) -> Vec<(String, String)> {
+pub(crate) fn accepted_values(step: Step, flow: &Flow, form: &FormData) -> Vec<(String, String)> {
     pages::fields_of(flow, step)
         .iter()
         .flat_map(|name| {
@@ -237,7 +237,7 @@ fn accepted_values(step: Step, flow: &Flow, form: &FormData) -> Vec<(String, Str
 }
 
 /// Why a step was not accepted.
-enum Refusal {
+pub(crate) enum Refusal {
     /// The applicant can fix these.
     Fields(FieldErrors),
     /// They cannot.
@@ -250,7 +250,7 @@ impl From<FieldErrors> for Refusal {
     }
 }
 
-fn validate(
+pub(crate) fn validate(
     state: &PublicState,
     flow: &Flow,
     draft: &mut Draft,

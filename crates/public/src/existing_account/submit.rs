@@ -39,7 +39,7 @@ struct ConfirmRow {
 }
 
 struct ConfirmSection {
-    title: &'static str,
+    title: String,
     step: &'static str,
     rows: Vec<ConfirmRow>,
 }
@@ -87,7 +87,7 @@ pub async fn confirm(
         Err(redirect) => return Ok(redirect),
     };
     let page = ConfirmPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         flow,
         form: FormView::new(session.csrf_token(&state)),
         sections: sections(&state, flow, &draft),
@@ -98,8 +98,12 @@ pub async fn confirm(
 /// A secret's row on the confirmation page: never its value.
 fn sealed_row(state: &PublicState, field: &str, dots: &str) -> ConfirmRow {
     ConfirmRow {
-        label: state.catalog.label(field).to_owned(),
-        value: format!("{dots}（暗号化して受け付け済み）"),
+        label: state.catalog().label(field).to_owned(),
+        value: state
+            .catalog()
+            .tr("confirm.sealed")
+            .arg("dots", dots)
+            .to_string(),
     }
 }
 
@@ -112,7 +116,7 @@ fn sections(state: &PublicState, flow: &'static Flow, draft: &Draft) -> Vec<Conf
             .filter_map(|field| {
                 let value = form.get(field).filter(|v| !v.is_empty())?;
                 Some(ConfirmRow {
-                    label: state.catalog.label(field).to_owned(),
+                    label: state.catalog().label(field).to_owned(),
                     value: display_value(state, field, value),
                 })
             })
@@ -122,25 +126,25 @@ fn sections(state: &PublicState, flow: &'static Flow, draft: &Draft) -> Vec<Conf
                 rows.insert(
                     0,
                     ConfirmRow {
-                        label: state.catalog.label("email").to_owned(),
+                        label: state.catalog().label("email").to_owned(),
                         value: draft.body.email.clone(),
                     },
                 );
-                "お客さま情報"
+                "existing.step-customer"
             }
-            Step::Account => "口座情報",
+            Step::Account => "existing.step-account",
             Step::Last if flow.product == Product::DebitCard => {
                 rows.push(sealed_row(state, "debit_card_pin", "●●●●"));
-                "カードのお名前・暗証番号"
+                "existing.step-card"
             }
             Step::Last => {
                 rows.push(sealed_row(state, "current_cash_card_pin", "●●●●"));
                 rows.push(sealed_row(state, "logon_password", "●●●●●●●●"));
-                "暗証番号・ログオンパスワード"
+                "existing.step-credentials"
             }
         };
         sections.push(ConfirmSection {
-            title,
+            title: state.catalog().t(title).to_owned(),
             step: step.name(flow),
             rows,
         });
@@ -155,7 +159,7 @@ fn display_value(state: &PublicState, field: &str, value: &str) -> String {
             .find(|c| c.value == value)
             .map(|c| c.label)
             .unwrap_or_else(|| value.to_owned()),
-        "account_type" => state.catalog.choice(field, value).to_owned(),
+        "account_type" => state.catalog().choice(field, value).to_owned(),
         // As it will be used: zero-padded, and as embossed (normalized).
         "account_number" => AccountNumber::parse(value)
             .map(|n| n.to_string())
@@ -168,7 +172,7 @@ fn display_value(state: &PublicState, field: &str, value: &str) -> String {
 }
 
 /// A complete application of either product, re-parsed from the draft.
-enum Application {
+pub(crate) enum Application {
     InternetBanking(InternetBankingApplication),
     DebitCard(DebitCardApplication),
 }
@@ -181,7 +185,7 @@ impl Application {
         }
     }
 
-    fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         match self {
             Application::InternetBanking(a) => a.customer.display_name(),
             Application::DebitCard(a) => a.customer.display_name(),
@@ -196,7 +200,11 @@ impl Application {
     }
 }
 
-fn reparse(state: &PublicState, flow: &'static Flow, draft: &Draft) -> Option<Application> {
+pub(crate) fn reparse(
+    state: &PublicState,
+    flow: &'static Flow,
+    draft: &Draft,
+) -> Option<Application> {
     let customer = stored_customer(state, flow, &draft.body).ok()?;
     let account = stored_account(state, flow, &draft.body).ok()?;
     match flow.product {
@@ -259,7 +267,7 @@ pub async fn submit(
             &state,
             &draft.body.email,
             &name,
-            flow.title,
+            flow.slug,
             &record.receipt_number,
         );
         match state
@@ -270,7 +278,7 @@ pub async fn submit(
             Ok(()) => {
                 tracing::info!(product = flow.product.as_str(), "application submitted");
                 let page = CompletePage {
-                    layout: state.layout.clone(),
+                    layout: state.layout(),
                     flow,
                     receipt_number: record.receipt_number,
                 };
@@ -288,14 +296,14 @@ pub async fn submit(
     ))
 }
 
-fn new_receipt_number() -> Result<String, PublicError> {
+pub(crate) fn new_receipt_number() -> Result<String, PublicError> {
     ReceiptNumber::generate()
         .map(|r| r.as_str().to_owned())
         .map_err(|e| PublicError::Internal(format!("randomness: {e}")))
 }
 
 /// Encrypts every personal field (and the e-mail address) under a fresh data key.
-fn build_record(
+pub(crate) fn build_record(
     state: &PublicState,
     flow: &'static Flow,
     draft: &Draft,

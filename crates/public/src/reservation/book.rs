@@ -44,12 +44,12 @@ struct BookPage {
 #[template(path = "reservation/booked.html")]
 pub(super) struct DonePage {
     pub layout: Arc<Layout>,
-    pub title: &'static str,
+    pub title: String,
     pub center_name: String,
     pub center_address: String,
     pub visit: String,
     pub consultation: Option<String>,
-    pub message: &'static str,
+    pub message: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,7 +74,7 @@ fn new_nonce() -> Result<String, PublicError> {
 
 fn consultation_choices(state: &PublicState) -> Vec<Choice> {
     let codes: Vec<&str> = Consultation::ALL.iter().map(|c| c.as_str()).collect();
-    choices(&state.catalog, field::CONSULTATION, &codes)
+    choices(state.catalog(), field::CONSULTATION, &codes)
 }
 
 fn page(
@@ -85,16 +85,16 @@ fn page(
     nonce: String,
 ) -> BookPage {
     BookPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         form,
         center_id: center.id().to_owned(),
         center_name: center.name().to_owned(),
         week_path: week_path(center.id()),
-        visit: visit_time(slot.starts_at(), slot.ends_at()),
+        visit: visit_time(slot.starts_at(), slot.ends_at(), state.lang()),
         slot: madoguchi_domain::reservation::booking::format_slot_start(slot.starts_at()),
         nonce,
         consultations: consultation_choices(state),
-        existing_choices: choices(&state.catalog, field::EXISTING_CUSTOMER, &["yes", "no"]),
+        existing_choices: choices(state.catalog(), field::EXISTING_CUSTOMER, &["yes", "no"]),
     }
 }
 
@@ -155,28 +155,30 @@ pub async fn submit(
     };
     match service::book(&state, &center, slot.clone(), &details, &nonce, now).await {
         Ok(booked) => Ok(DonePage {
-            layout: state.layout.clone(),
-            title: "ご来店予約を承りました",
+            layout: state.layout(),
+            title: state.catalog().t("reservation.booked-title").to_owned(),
             center_name: center.name().to_owned(),
             center_address: center.address().to_owned(),
-            visit: visit_time(booked.slot.starts_at(), booked.slot.ends_at()),
+            visit: visit_time(booked.slot.starts_at(), booked.slot.ends_at(), state.lang()),
             consultation: Some(
                 state
                     .catalog
                     .choice(field::CONSULTATION, booked.consultation.as_str())
                     .to_owned(),
             ),
-            message: "ご予約の確認メールをお送りしました。変更・キャンセルは、メールに記載のリンクから承ります。メールが届かない場合は、お手数ですがお問い合わせください。",
+            message: state.catalog().t("reservation.booked-message").to_owned(),
         }
         .into_response()),
-        Err(Refusal::Fields(errors)) => {
-            Ok(refused(&state, &session, &center, &slot, &form, errors, nonce))
-        }
+        Err(Refusal::Fields(errors)) => Ok(refused(
+            &state, &session, &center, &slot, &form, errors, nonce,
+        )),
         Err(Refusal::SlotFull) => Err(PublicError::SlotUnavailable(ErrorCode::SlotFull)),
         Err(Refusal::TooManyBookings) => Err(PublicError::TooManyBookings),
         Err(Refusal::Duplicate) => Err(PublicError::AlreadyBooked),
         Err(Refusal::Failed(e)) => Err(e),
-        Err(other) => Err(PublicError::Internal(format!("unexpected refusal: {other:?}"))),
+        Err(other) => Err(PublicError::Internal(format!(
+            "unexpected refusal: {other:?}"
+        ))),
     }
 }
 
@@ -193,7 +195,7 @@ fn refused(
     let view = FormView::new(session.csrf_token(state))
         .with_values(form.without(&["csrf", "nonce", "slot"]))
         .with_errors(
-            &state.catalog,
+            state.catalog(),
             errors
                 .iter()
                 .map(|e| (e.field.to_owned(), e.code.as_str().to_owned())),

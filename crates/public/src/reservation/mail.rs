@@ -13,7 +13,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::format::visit_time;
 use super::service::Refusal;
-use crate::mail::{footer, seal};
+use crate::mail::{compose, seal};
 use crate::state::PublicState;
 
 /// Who a booking's e-mails go to; stored only encrypted under the booking link's key.
@@ -27,20 +27,57 @@ fn sealed(state: &PublicState, mail: OutgoingMail) -> Result<OutboxRow, Refusal>
     seal(state, &mail).map_err(Refusal::Failed)
 }
 
-fn visit_lines(center: &LoanCenter, starts_at: OffsetDateTime, ends_at: OffsetDateTime) -> String {
-    format!(
-        "ご来店日時：{}\nご来店場所：{}\n所在地：{}",
-        visit_time(starts_at, ends_at),
-        center.name(),
-        center.address()
-    )
+fn visit_lines(
+    state: &PublicState,
+    center: &LoanCenter,
+    starts_at: OffsetDateTime,
+    ends_at: OffsetDateTime,
+) -> String {
+    state
+        .catalog()
+        .mail("visit")
+        .arg("time", visit_time(starts_at, ends_at, state.lang()))
+        .arg("center", center.name())
+        .arg("address", center.address())
+        .to_string()
 }
 
 fn manage_lines(state: &PublicState, link: &str) -> String {
     let hours = state.profile.reservations().change_cutoff_hours();
-    format!(
-        "ご予約の変更・キャンセルは、ご来店の{hours}時間前まで次のページから承ります。\n{link}\n\
-         このページで暗証番号やパスワードをお尋ねすることはありません。"
+    state
+        .catalog()
+        .mail("manage")
+        .arg("hours", hours)
+        .arg("link", link)
+        .to_string()
+}
+
+/// One of the booking's e-mails (`key` names its texts in the catalogue).
+fn booking_mail(
+    state: &PublicState,
+    key: &str,
+    contact: &Contact,
+    center: &LoanCenter,
+    (starts_at, ends_at): (OffsetDateTime, OffsetDateTime),
+    link: Option<&str>,
+) -> Result<OutboxRow, Refusal> {
+    let visit = visit_lines(state, center, starts_at, ends_at);
+    let manage = link
+        .map(|link| manage_lines(state, link))
+        .unwrap_or_default();
+    sealed(
+        state,
+        compose(
+            state,
+            &contact.email,
+            key,
+            &[
+                ("name", &contact.name),
+                ("center", center.name()),
+                ("visit", &visit),
+                ("manage", &manage),
+            ],
+        ),
     )
 }
 
@@ -52,21 +89,8 @@ pub fn booked(
     slot: &Slot,
     link: &str,
 ) -> Result<OutboxRow, Refusal> {
-    sealed(
-        state,
-        OutgoingMail {
-            to: contact.email.clone(),
-            subject: format!("【{}】ご来店予約を承りました", state.layout.bank_name),
-            body: format!(
-                "{} 様\n\n{}へのご来店予約を承りました。\n\n{}\n\n{}{}",
-                contact.name,
-                center.name(),
-                visit_lines(center, slot.starts_at(), slot.ends_at()),
-                manage_lines(state, link),
-                footer(state)
-            ),
-        },
-    )
+    let when = (slot.starts_at(), slot.ends_at());
+    booking_mail(state, "booked", contact, center, when, Some(link))
 }
 
 /// The notice of a changed booking.
@@ -77,20 +101,8 @@ pub fn changed(
     slot: &Slot,
     link: &str,
 ) -> Result<OutboxRow, Refusal> {
-    sealed(
-        state,
-        OutgoingMail {
-            to: contact.email.clone(),
-            subject: format!("【{}】ご来店予約を変更しました", state.layout.bank_name),
-            body: format!(
-                "{} 様\n\nご来店予約を次のとおり変更しました。\n\n{}\n\n{}{}",
-                contact.name,
-                visit_lines(center, slot.starts_at(), slot.ends_at()),
-                manage_lines(state, link),
-                footer(state)
-            ),
-        },
-    )
+    let when = (slot.starts_at(), slot.ends_at());
+    booking_mail(state, "changed", contact, center, when, Some(link))
 }
 
 /// The notice of a cancelled booking.
@@ -101,26 +113,18 @@ pub fn cancelled(
     starts_at: OffsetDateTime,
     ends_at: OffsetDateTime,
 ) -> Result<OutboxRow, Refusal> {
-    sealed(
+    booking_mail(
         state,
-        OutgoingMail {
-            to: contact.email.clone(),
-            subject: format!(
-                "【{}】ご来店予約をキャンセルしました",
-                state.layout.bank_name
-            ),
-            body: format!(
-                "{} 様\n\n次のご来店予約をキャンセルしました。\n\n{}\n\n\
-                 またのご予約をお待ちしております。{}",
-                contact.name,
-                visit_lines(center, starts_at, ends_at),
-                footer(state)
-            ),
-        },
+        "cancelled",
+        contact,
+        center,
+        (starts_at, ends_at),
+        None,
     )
 }
 
-/// The reminder sent the day before the visit (queued with the booking, due later).
+/// The reminder sent the day before the visit (queued with the booking, due later, in the
+/// language of the page the booking was made or last changed on).
 pub fn reminder(
     state: &PublicState,
     contact: &Contact,
@@ -128,19 +132,6 @@ pub fn reminder(
     slot: &Slot,
     link: &str,
 ) -> Result<OutboxRow, Refusal> {
-    sealed(
-        state,
-        OutgoingMail {
-            to: contact.email.clone(),
-            subject: format!("【{}】明日のご来店予約のお知らせ", state.layout.bank_name),
-            body: format!(
-                "{} 様\n\n明日のご来店予約のお知らせです。\n\n{}\n\n\
-                 ご本人確認書類をお持ちください。\n\n{}{}",
-                contact.name,
-                visit_lines(center, slot.starts_at(), slot.ends_at()),
-                manage_lines(state, link),
-                footer(state)
-            ),
-        },
-    )
+    let when = (slot.starts_at(), slot.ends_at());
+    booking_mail(state, "reminder", contact, center, when, Some(link))
 }

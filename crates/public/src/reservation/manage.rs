@@ -40,7 +40,7 @@ struct ManagePage {
     center_name: String,
     visit: String,
     consultation: String,
-    status: &'static str,
+    status: String,
     changeable: bool,
     cutoff_hours: u16,
     csrf: String,
@@ -102,13 +102,12 @@ fn first_code(errors: &FieldErrors) -> ErrorCode {
         .map_or(ErrorCode::SlotNotOffered, |e| e.code)
 }
 
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "booked" => "ご予約済み",
-        "cancelled" => "キャンセル済み",
-        "visited" => "ご来店済み",
-        _ => "受付終了",
-    }
+fn status_label(state: &PublicState, status: &str) -> String {
+    let known = matches!(status, "booked" | "cancelled" | "visited");
+    state
+        .catalog()
+        .choice("booking_status", if known { status } else { "closed" })
+        .to_owned()
 }
 
 pub async fn show(
@@ -119,14 +118,14 @@ pub async fn show(
     let (booking, center) = opened(&state, &headers).await?;
     let now = OffsetDateTime::now_utc();
     Ok(ManagePage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         center_name: center.name().to_owned(),
-        visit: visit_time(booking.row.starts_at, booking.row.ends_at),
+        visit: visit_time(booking.row.starts_at, booking.row.ends_at, state.lang()),
         consultation: state
             .catalog
             .choice(field::CONSULTATION, &booking.row.consultation)
             .to_owned(),
-        status: status_label(&booking.row.status),
+        status: status_label(&state, &booking.row.status),
         changeable: booking.changeable(&state, now),
         cutoff_hours: state.profile.reservations().change_cutoff_hours(),
         csrf: session.csrf_token(&state),
@@ -177,13 +176,13 @@ pub async fn change(
         .await
         .map_err(page_error)?;
     Ok(DonePage {
-        layout: state.layout.clone(),
-        title: "ご予約を変更しました",
+        layout: state.layout(),
+        title: state.catalog().t("reservation.changed-title").to_owned(),
         center_name: center.name().to_owned(),
         center_address: center.address().to_owned(),
-        visit: visit_time(slot.starts_at(), slot.ends_at()),
+        visit: visit_time(slot.starts_at(), slot.ends_at(), state.lang()),
         consultation: None,
-        message: "変更後のご予約内容をメールでお送りしました。",
+        message: state.catalog().t("reservation.changed-message").to_owned(),
     }
     .into_response())
 }
@@ -202,13 +201,16 @@ pub async fn cancel(
         .await
         .map_err(page_error)?;
     let mut response = DonePage {
-        layout: state.layout.clone(),
-        title: "ご予約をキャンセルしました",
+        layout: state.layout(),
+        title: state.catalog().t("reservation.cancelled-title").to_owned(),
         center_name: center.name().to_owned(),
         center_address: center.address().to_owned(),
-        visit: visit_time(booking.row.starts_at, booking.row.ends_at),
+        visit: visit_time(booking.row.starts_at, booking.row.ends_at, state.lang()),
         consultation: None,
-        message: "キャンセルのお知らせをメールでお送りしました。またのご予約をお待ちしております。",
+        message: state
+            .catalog()
+            .t("reservation.cancelled-message")
+            .to_owned(),
     }
     .into_response();
     remove_cookie(response.headers_mut(), state.cookies, BOOKING_COOKIE);

@@ -6,7 +6,7 @@
 //! derived from the link's token, which only the customer's e-mail holds.
 
 mod book;
-mod format;
+pub(crate) mod format;
 mod mail;
 mod manage;
 pub(crate) mod service;

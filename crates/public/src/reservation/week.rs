@@ -13,9 +13,10 @@ use serde::Deserialize;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::format::{clock, day_label};
+use super::format::{day_label, time_range};
 use super::service::{self, SlotAvailability};
 use crate::error::PublicError;
+use crate::messages::Lang;
 use crate::session::BrowserSession;
 use crate::state::{Layout, PublicState};
 
@@ -40,7 +41,7 @@ struct CentersPage {
 pub async fn centers(State(state): State<PublicState>) -> Response {
     let window = state.profile.reservations();
     CentersPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         centers: state
             .profile
             .loan_centers()
@@ -140,21 +141,31 @@ fn day_view(
     current: Option<OffsetDateTime>,
 ) -> DayView {
     let calendar = state.profile.calendar();
-    let closed_reason =
-        (!open_days(center, calendar, day)).then(|| match calendar.holiday_name(day) {
-            Some(holiday) => format!("休業日（{holiday}）"),
-            None if calendar.is_year_end_closure(day) => "休業日（年末年始）".to_owned(),
-            None => "休業日".to_owned(),
-        });
+    let lang = state.lang();
+    let catalog = state.catalog();
+    let holiday = match lang {
+        Lang::Ja => calendar.holiday_name(day),
+        Lang::En => calendar.holiday_name_en(day),
+    };
+    let closed_reason = (!open_days(center, calendar, day)).then(|| match holiday {
+        Some(holiday) => catalog
+            .tr("reservation.closed-holiday")
+            .arg("holiday", holiday)
+            .to_string(),
+        None if calendar.is_year_end_closure(day) => {
+            catalog.t("reservation.closed-year-end").to_owned()
+        }
+        None => catalog.t("reservation.closed").to_owned(),
+    });
     DayView {
-        label: day_label(day),
+        label: day_label(day, lang),
         closed_reason,
         slots: slots
             .iter()
             .filter(|s| s.slot.date_jst() == day)
             .map(|s| SlotView {
                 value: format_slot_start(s.slot.starts_at()),
-                time: format!("{}〜{}", clock(s.slot.starts_at()), clock(s.slot.ends_at())),
+                time: time_range(s.slot.starts_at(), s.slot.ends_at(), lang),
                 free: s.free > 0,
                 current: current == Some(s.slot.starts_at()),
             })
@@ -181,7 +192,7 @@ pub fn week_page(
     base_path: String,
 ) -> Response {
     WeekPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         week,
         change_csrf,
         base_path,

@@ -23,7 +23,7 @@ use madoguchi_documents::{ContentType, DocumentKind, Refusal};
 use zeroize::Zeroizing;
 
 use super::FLOW;
-use super::pages::japanese_date;
+use super::pages::date_in;
 use super::steps::{Step, identity_offered, unfinished_before};
 use crate::draft::{self, Draft};
 use crate::error::PublicError;
@@ -52,7 +52,7 @@ const REQUIRED: &str = "document-required";
 struct Slot {
     field: &'static str,
     label: String,
-    hint: &'static str,
+    hint: String,
     /// What was accepted earlier, as the applicant reads it.
     accepted: Option<String>,
     error: Option<String>,
@@ -72,29 +72,29 @@ struct IdentityPage {
     max_dimension: u32,
 }
 
-fn hint(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::Front => {
-            "運転免許証・マイナンバーカード（表面）・在留カードなど、顔写真付きの書類のおもて全体を、文字が読めるように撮影してください"
-        }
-        DocumentKind::Back => {
-            "同じ書類のうら全体を撮影してください（住所変更などの記載を含みます）"
-        }
-        DocumentKind::Selfie => {
-            "お客さまご本人のお顔を、正面から明るい場所で撮影してください（帽子・マスク・サングラスは外してください）"
-        }
-    }
+fn hint(state: &PublicState, kind: DocumentKind) -> String {
+    let key = match kind {
+        DocumentKind::Front => "identity.hint-front",
+        DocumentKind::Back => "identity.hint-back",
+        DocumentKind::Selfie => "identity.hint-selfie",
+    };
+    state.catalog().t(key).to_owned()
 }
 
-/// `受付済み：JPEG画像（1.2 MB）`.
-fn accepted_label(document: &DocumentRef) -> String {
+/// `受付済み：JPEG画像（1.2 MB）` · `Received: JPEG image (1.2 MB)`.
+fn accepted_label(state: &PublicState, document: &DocumentRef) -> String {
     let kind = match ContentType::from_mime(&document.content_type) {
-        Some(ContentType::Jpeg) => "JPEG画像",
-        Some(ContentType::Png) => "PNG画像",
-        Some(ContentType::Pdf) => "PDF",
-        None => "ファイル",
+        Some(ContentType::Jpeg) => "jpeg",
+        Some(ContentType::Png) => "png",
+        Some(ContentType::Pdf) => "pdf",
+        None => "file",
     };
-    format!("受付済み：{kind}（{}）", size_label(document.size))
+    let catalog = state.catalog();
+    catalog
+        .tr("identity.accepted")
+        .arg("kind", catalog.choice("document_type", kind))
+        .arg("size", size_label(document.size))
+        .to_string()
 }
 
 fn size_label(bytes: u64) -> String {
@@ -110,18 +110,25 @@ fn page(state: &PublicState, draft: &Draft, form: FormView, status: StatusCode) 
         .iter()
         .map(|(kind, field)| Slot {
             field,
-            label: state.catalog.label(field).to_owned(),
-            hint: hint(*kind),
-            accepted: draft.body.documents.get(kind.as_str()).map(accepted_label),
+            label: state.catalog().label(field).to_owned(),
+            hint: hint(state, *kind),
+            accepted: draft
+                .body
+                .documents
+                .get(kind.as_str())
+                .map(|document| accepted_label(state, document)),
             error: form.error(field).map(str::to_owned),
         })
         .collect();
     let page = IdentityPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         form,
         slots,
         offered: identity_offered(state),
-        until: japanese_date(state.profile.applications().identity_image_method_until()),
+        until: date_in(
+            state,
+            state.profile.applications().identity_image_method_until(),
+        ),
         max_megabytes: MAX_FILE_BYTES / (1024 * 1024),
         max_man_pixels: MAX_PIXELS / 10_000,
         max_dimension: MAX_DIMENSION,
@@ -176,7 +183,7 @@ fn unreadable(e: MultipartError) -> Unreadable {
 
 /// The file name as the applicant chose it: no folders, no control or direction-changing
 /// characters, at most 60 characters.
-fn display_name(raw: Option<&str>) -> String {
+fn display_name(raw: Option<&str>, unnamed: &str) -> String {
     let base = raw
         .unwrap_or_default()
         .rsplit(['/', '\\'])
@@ -190,7 +197,7 @@ fn display_name(raw: Option<&str>) -> String {
         .take(60)
         .collect();
     if clean.trim().is_empty() {
-        "名前のないファイル".to_owned()
+        unnamed.to_owned()
     } else {
         clean
     }
@@ -253,7 +260,10 @@ async fn read_form(
         uploads.push(Upload {
             kind: *kind,
             field: field_name,
-            name: display_name(file_name.as_deref()),
+            name: display_name(
+                file_name.as_deref(),
+                state.catalog().t("identity.unnamed-file"),
+            ),
             bytes: if too_large {
                 Err(Refusal::TooLarge)
             } else {
@@ -270,7 +280,7 @@ async fn read_form(
 fn refusal_message(state: &PublicState, field: &str, code: &str, file: &str) -> FieldMessage {
     FieldMessage {
         field: field.to_owned(),
-        message: state.catalog.message(field, code).replace("{file}", file),
+        message: state.catalog().message(field, code).replace("{file}", file),
     }
 }
 
@@ -385,12 +395,17 @@ pub async fn ready_for_submission(state: &PublicState, draft: &Draft) -> Result<
 /// The rows of the confirmation page: each document as accepted, or why there are none.
 pub fn confirmation_rows(state: &PublicState, draft: &Draft) -> Vec<(String, String)> {
     if !identity_offered(state) {
-        let until = japanese_date(state.profile.applications().identity_image_method_until());
+        let until = date_in(
+            state,
+            state.profile.applications().identity_image_method_until(),
+        );
+        let catalog = state.catalog();
         return vec![(
-            "本人確認の方法".to_owned(),
-            format!(
-                "画像による本人確認は{until}で終了しました。本人確認の方法は、お申込み後に当行からご案内します。"
-            ),
+            catalog.t("identity.method").to_owned(),
+            catalog
+                .tr("identity.method-ended")
+                .arg("until", until)
+                .to_string(),
         )];
     }
     FIELDS
@@ -400,9 +415,9 @@ pub fn confirmation_rows(state: &PublicState, draft: &Draft) -> Vec<(String, Str
                 .body
                 .documents
                 .get(kind.as_str())
-                .map(accepted_label)
-                .unwrap_or_else(|| "未提出".to_owned());
-            (state.catalog.label(field).to_owned(), value)
+                .map(|document| accepted_label(state, document))
+                .unwrap_or_else(|| state.catalog().t("identity.not-sent").to_owned());
+            (state.catalog().label(field).to_owned(), value)
         })
         .collect()
 }
@@ -433,13 +448,25 @@ mod tests {
     #[test]
     fn file_names_are_shown_without_folders_or_tricks() {
         assert_eq!(
-            display_name(Some("C:\\Users\\taro\\免許証.jpg")),
+            display_name(Some("C:\\Users\\taro\\免許証.jpg"), "名前のないファイル"),
             "免許証.jpg"
         );
-        assert_eq!(display_name(Some("/home/taro/a.png")), "a.png");
-        assert_eq!(display_name(Some("photo\u{202E}gpj.exe")), "photogpj.exe");
-        assert_eq!(display_name(Some("a\nb")), "ab");
-        assert_eq!(display_name(None), "名前のないファイル");
-        assert_eq!(display_name(Some(&"x".repeat(500))).chars().count(), 60);
+        assert_eq!(
+            display_name(Some("/home/taro/a.png"), "名前のないファイル"),
+            "a.png"
+        );
+        assert_eq!(
+            display_name(Some("photo\u{202E}gpj.exe"), "名前のないファイル"),
+            "photogpj.exe"
+        );
+        assert_eq!(display_name(Some("a\nb"), "名前のないファイル"), "ab");
+        assert_eq!(
+            display_name(None, "名前のないファイル"),
+            "名前のないファイル"
+        );
+        assert_eq!(
+            display_name(Some(&"x".repeat(500)), "-").chars().count(),
+            60
+        );
     }
 }

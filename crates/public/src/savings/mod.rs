@@ -3,8 +3,8 @@
 
 mod identity;
 mod pages;
-mod steps;
-mod submit;
+pub(crate) mod steps;
+pub(crate) mod submit;
 
 use axum::Router;
 use std::net::SocketAddr;
@@ -26,7 +26,6 @@ use crate::view::FormView;
 pub static FLOW: Flow = Flow {
     product: Product::SavingsAccount,
     slug: "savings-account",
-    title: "普通預金口座開設",
     first_step: "personal",
     total_steps: 7,
 };

@@ -100,22 +100,18 @@ struct BranchPage {
     identity_ended: Option<String>,
 }
 
-/// `2027年4月1日`.
-pub fn japanese_date(date: time::Date) -> String {
-    format!(
-        "{}年{}月{}日",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+/// `2027年4月1日` · `1 Apr 2027`, in the request's language.
+pub fn date_in(state: &PublicState, date: time::Date) -> String {
+    crate::reservation::format::date_label(date, state.lang())
 }
 
-pub fn prefecture_choices() -> Vec<Choice> {
+pub fn prefecture_choices(state: &PublicState) -> Vec<Choice> {
+    let english = state.lang() == crate::messages::Lang::En;
     Prefecture::all()
         .iter()
         .map(|p| Choice {
             value: p.code_str().to_owned(),
-            label: p.name_ja().to_owned(),
+            label: if english { p.name_en() } else { p.name_ja() }.to_owned(),
         })
         .collect()
 }
@@ -127,22 +123,27 @@ pub fn branch_choices(state: &PublicState) -> Vec<Choice> {
         .iter()
         .map(|b| Choice {
             value: b.code().to_string(),
-            label: format!("{}（{}）", b.name(), b.code()),
+            label: state
+                .catalog()
+                .tr("branch.choice")
+                .arg("name", b.name())
+                .arg("code", b.code())
+                .to_string(),
         })
         .collect()
 }
 
 /// Renders a step's page.
 pub fn step(state: &PublicState, step: Step, form: FormView, status: StatusCode) -> Response {
-    let layout = state.layout.clone();
-    let c = &state.catalog;
+    let layout = state.layout();
+    let c = state.catalog();
     match step {
         Step::Personal => {
             let page = PersonalPage {
                 layout,
                 form,
                 sexes: choices(c, "sex", &["female", "male", "not-stated"]),
-                prefectures: prefecture_choices(),
+                prefectures: prefecture_choices(state),
             };
             (status, page).into_response()
         }
@@ -194,7 +195,7 @@ pub fn step(state: &PublicState, step: Step, form: FormView, status: StatusCode)
                 form,
                 branches: branch_choices(state),
                 identity_ended: (!super::steps::identity_offered(state))
-                    .then(|| japanese_date(until)),
+                    .then(|| date_in(state, until)),
             };
             (status, page).into_response()
         }

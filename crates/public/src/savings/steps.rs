@@ -152,7 +152,7 @@ pub async fn accept(
         let view = FormView::new(session.csrf_token(&state))
             .with_values(form.without(&PIN_FIELDS))
             .with_errors(
-                &state.catalog,
+                state.catalog(),
                 errors
                     .iter()
                     .map(|e| (e.field.to_owned(), e.code.as_str().to_owned())),
@@ -188,7 +188,7 @@ pub fn unfinished_before(
 }
 
 /// The submitted values worth keeping: the step's own fields, no PIN, no CSRF token.
-fn accepted_values(step: Step, form: &FormData) -> Vec<(String, String)> {
+pub(crate) fn accepted_values(step: Step, form: &FormData) -> Vec<(String, String)> {
     pages::fields_of(step)
         .iter()
         .flat_map(|name| {
@@ -200,7 +200,7 @@ fn accepted_values(step: Step, form: &FormData) -> Vec<(String, String)> {
 }
 
 /// Why a step was not accepted.
-enum Refusal {
+pub(crate) enum Refusal {
     /// The applicant can fix these.
     Fields(FieldErrors),
     /// They cannot.
@@ -213,7 +213,7 @@ impl From<FieldErrors> for Refusal {
     }
 }
 
-fn validate(
+pub(crate) fn validate(
     state: &PublicState,
     draft: &mut Draft,
     step: Step,

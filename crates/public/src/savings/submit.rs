@@ -36,7 +36,7 @@ struct ConfirmRow {
 }
 
 struct ConfirmSection {
-    title: &'static str,
+    title: String,
     step: &'static str,
     rows: Vec<ConfirmRow>,
 }
@@ -79,7 +79,7 @@ pub async fn confirm(
         Err(redirect) => return Ok(redirect),
     };
     let page = ConfirmPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         form: FormView::new(session.csrf_token(&state)),
         sections: sections(&state, &draft),
     };
@@ -100,8 +100,8 @@ fn sections(state: &PublicState, draft: &Draft) -> Vec<ConfirmSection> {
                     .map(|v| display_value(state, field, v))
                     .collect();
                 (!shown.is_empty()).then(|| ConfirmRow {
-                    label: state.catalog.label(field).to_owned(),
-                    value: shown.join("、"),
+                    label: state.catalog().label(field).to_owned(),
+                    value: shown.join(state.catalog().t("list.separator")),
                 })
             })
             .collect();
@@ -110,31 +110,35 @@ fn sections(state: &PublicState, draft: &Draft) -> Vec<ConfirmSection> {
                 rows.insert(
                     0,
                     ConfirmRow {
-                        label: state.catalog.label("email").to_owned(),
+                        label: state.catalog().label("email").to_owned(),
                         value: draft.body.email.clone(),
                     },
                 );
-                "お客さま情報"
+                "savings.step-personal"
             }
-            Step::Profile => "ご職業・お取引目的・ご申告",
+            Step::Profile => "savings.step-profile",
             Step::Identity => {
                 rows.extend(
                     identity::confirmation_rows(state, draft)
                         .into_iter()
                         .map(|(label, value)| ConfirmRow { label, value }),
                 );
-                "本人確認書類と顔写真"
+                "savings.step-identity"
             }
             Step::Branch => {
                 rows.push(ConfirmRow {
-                    label: state.catalog.label("cash_card_pin").to_owned(),
-                    value: "●●●●（暗号化して受け付け済み）".to_owned(),
+                    label: state.catalog().label("cash_card_pin").to_owned(),
+                    value: state
+                        .catalog()
+                        .tr("confirm.sealed")
+                        .arg("dots", "●●●●")
+                        .to_string(),
                 });
-                "お取引店・暗証番号"
+                "savings.step-branch"
             }
         };
         sections.push(ConfirmSection {
-            title,
+            title: state.catalog().t(title).to_owned(),
             step: step.name(),
             rows,
         });
@@ -144,7 +148,7 @@ fn sections(state: &PublicState, draft: &Draft) -> Vec<ConfirmSection> {
 
 fn display_value(state: &PublicState, field: &str, value: &str) -> String {
     if field == "prefecture" {
-        return pages::prefecture_choices()
+        return pages::prefecture_choices(state)
             .into_iter()
             .find(|c| c.value == value)
             .map(|c| c.label)
@@ -158,7 +162,7 @@ fn display_value(state: &PublicState, field: &str, value: &str) -> String {
             .unwrap_or_else(|| value.to_owned());
     }
     if CHOICE_FIELDS.contains(&field) {
-        return state.catalog.choice(field, value).to_owned();
+        return state.catalog().choice(field, value).to_owned();
     }
     value.to_owned()
 }
@@ -198,7 +202,7 @@ pub async fn submit(
             &state,
             &draft.body.email,
             &name,
-            FLOW.title,
+            FLOW.slug,
             &record.receipt_number,
         );
         match state
@@ -209,7 +213,7 @@ pub async fn submit(
             Ok(()) => {
                 tracing::info!(product = FLOW.product.as_str(), "application submitted");
                 let page = CompletePage {
-                    layout: state.layout.clone(),
+                    layout: state.layout(),
                     receipt_number: record.receipt_number,
                 };
                 return Ok(page.into_response());
@@ -226,7 +230,7 @@ pub async fn submit(
     ))
 }
 
-fn reparse(state: &PublicState, draft: &Draft) -> Option<SavingsApplication> {
+pub(crate) fn reparse(state: &PublicState, draft: &Draft) -> Option<SavingsApplication> {
     let settings = state.profile.applications();
     let today = crate::clock::today_in_japan();
     let personal = PersonalStep::parse(
@@ -245,14 +249,14 @@ fn reparse(state: &PublicState, draft: &Draft) -> Option<SavingsApplication> {
     })
 }
 
-fn new_receipt_number() -> Result<String, PublicError> {
+pub(crate) fn new_receipt_number() -> Result<String, PublicError> {
     ReceiptNumber::generate()
         .map(|r| r.as_str().to_owned())
         .map_err(|e| PublicError::Internal(format!("randomness: {e}")))
 }
 
 /// Encrypts every personal field (and the e-mail address) under a fresh data key.
-fn build_record(
+pub(crate) fn build_record(
     state: &PublicState,
     draft: &Draft,
     application: &SavingsApplication,

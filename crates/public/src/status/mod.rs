@@ -42,7 +42,7 @@ const CHECK_PRODUCT: &str = "status";
 /// The purpose its code MAC is bound to.
 const CODE_PURPOSE: &str = "status-check";
 /// Appended to the session id to make the check's key.
-const KEY_SUFFIX: &[u8] = b"/status";
+pub(crate) const KEY_SUFFIX: &[u8] = b"/status";
 
 /// The pages of the status check, under `/status`.
 pub fn routes() -> Router<PublicState> {
@@ -89,7 +89,7 @@ fn start_page(state: &PublicState, session: &BrowserSession, form: FormView) -> 
         StatusCode::OK
     };
     let page = StartPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         form: FormView {
             csrf: session.csrf_token(state),
             ..form
@@ -128,60 +128,18 @@ async fn send_code(
                 });
             let view = FormView::default()
                 .with_values(form.without(&["csrf"]))
-                .with_errors(&state.catalog, errors);
+                .with_errors(state.catalog(), errors);
             return Ok(start_page(&state, &session, view));
         }
     };
-    let settings = state.profile.applications();
-    let ttl_minutes = settings.email_code_ttl_minutes();
-    let email_index = state.crypto.blind_index.email_index(&email.normalized());
-    let found = state
-        .store
-        .application_status(receipt.as_str(), email_index.as_bytes())
-        .await?
-        .is_some();
-    let key = check_key(&session);
-    let code = VerificationCode::generate()
-        .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
-    let code_mac = if found {
-        state
-            .crypto
-            .blind_index
-            .code_mac(CODE_PURPOSE, &key, code.as_str())
-    } else {
-        let mut random = [0u8; 32];
-        getrandom::fill(&mut random)
-            .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
-        random
-    };
-    let now = OffsetDateTime::now_utc();
-    let check = EmailCheckRow {
-        session_id: key.clone(),
-        product: CHECK_PRODUCT.to_owned(),
-        email_index: email_index.as_bytes().to_vec(),
-        email_sealed: session
-            .cipher()
-            .encrypt(receipt.as_str().as_bytes(), &key)
-            .map_err(|e| PublicError::Internal(format!("encrypt: {e}")))?,
-        code_mac: code_mac.to_vec(),
-        tries_left: i64::from(settings.email_code_max_tries()),
-        created_at: now,
-        expires_at: now + time::Duration::minutes(i64::from(ttl_minutes)),
-    };
-    // Sealed either way, so that a miss costs the same work as a match; queued on a match only.
-    let message = crate::mail::seal(
+    start_check(
         &state,
-        &mail::status_code(
-            &state,
-            email.as_str(),
-            code.as_str(),
-            u32::from(ttl_minutes),
-        ),
-    )?;
-    state
-        .store
-        .start_status_check(&check, found.then_some(&message))
-        .await?;
+        &check_key(&session),
+        &session.cipher(),
+        &receipt,
+        &email,
+    )
+    .await?;
     Ok(Redirect::to("/status/verify").into_response())
 }
 
@@ -201,7 +159,7 @@ async fn verify_page(
         StatusCode::OK
     };
     let page = VerifyPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         form: FormView {
             csrf: session.csrf_token(state),
             ..form
@@ -228,58 +186,149 @@ async fn check_code(
 ) -> Result<Response, PublicError> {
     session.check_csrf(&state, &form)?;
     state.limits.check(Action::CodeTry, client.ip())?;
-    let now = OffsetDateTime::now_utc();
-    let key = check_key(&session);
-    let Some(check) = state.store.email_check(&key, now).await? else {
-        return Ok(expired(&state, &session));
-    };
-    if check.product != CHECK_PRODUCT {
-        return Ok(expired(&state, &session));
-    }
-    if let CodeAttempt::Exhausted = state.store.spend_code_try(&key, now).await? {
-        return Ok(expired(&state, &session));
-    }
-    let typed = madoguchi_domain::text::to_ascii_digits(form.get("code").unwrap_or_default());
-    let code_ok =
-        state
-            .crypto
-            .blind_index
-            .verify_code(CODE_PURPOSE, &key, typed.trim(), &check.code_mac);
-    if !code_ok {
-        let view = FormView::default().with_errors(
-            &state.catalog,
-            [("code".to_owned(), "code-wrong".to_owned())],
-        );
-        return verify_page(&state, &session, view).await;
-    }
-    // A right code counts once, even when sent twice at the same moment.
-    if !state.store.end_email_check(&key, now).await? {
-        return Ok(expired(&state, &session));
-    }
-    let receipt = session
-        .cipher()
-        .decrypt(&check.email_sealed, &key)
-        .map_err(|_| PublicError::SessionExpired)?;
-    let receipt = std::str::from_utf8(&receipt).map_err(|_| PublicError::SessionExpired)?;
-    // Read now, not when the code was sent; gone meanwhile (deleted by retention) reads as expired.
-    let Some(row) = state
-        .store
-        .application_status(receipt, &check.email_index)
-        .await?
-    else {
-        return Ok(expired(&state, &session));
+    let row = match confirm_check(
+        &state,
+        &check_key(&session),
+        &session.cipher(),
+        form.get("code").unwrap_or_default(),
+    )
+    .await?
+    {
+        StatusOutcome::Shown(row) => row,
+        StatusOutcome::Expired => return Ok(expired(&state, &session)),
+        StatusOutcome::Wrong => {
+            let view = FormView::default().with_errors(
+                state.catalog(),
+                [("code".to_owned(), "code-wrong".to_owned())],
+            );
+            return verify_page(&state, &session, view).await;
+        }
     };
     tracing::info!(product = row.product.as_str(), "application status shown");
     result_page(&state, &row)
 }
 
+/// Stores a status check under `key` (the receipt number encrypted with `cipher`) and, when
+/// the receipt number and the address match an application, queues the code e-mail. The same
+/// work either way. Shared with the JSON API.
+pub(crate) async fn start_check(
+    state: &PublicState,
+    key: &[u8],
+    cipher: &madoguchi_seal::DraftCipher,
+    receipt: &ReceiptNumber,
+    email: &EmailAddress,
+) -> Result<OffsetDateTime, PublicError> {
+    let settings = state.profile.applications();
+    let ttl_minutes = settings.email_code_ttl_minutes();
+    let email_index = state.crypto.blind_index.email_index(&email.normalized());
+    let found = state
+        .store
+        .application_status(receipt.as_str(), email_index.as_bytes())
+        .await?
+        .is_some();
+    let code = VerificationCode::generate()
+        .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
+    let code_mac = if found {
+        state
+            .crypto
+            .blind_index
+            .code_mac(CODE_PURPOSE, key, code.as_str())
+    } else {
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random)
+            .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
+        random
+    };
+    let now = OffsetDateTime::now_utc();
+    let check = EmailCheckRow {
+        session_id: key.to_vec(),
+        product: CHECK_PRODUCT.to_owned(),
+        email_index: email_index.as_bytes().to_vec(),
+        email_sealed: cipher
+            .encrypt(receipt.as_str().as_bytes(), key)
+            .map_err(|e| PublicError::Internal(format!("encrypt: {e}")))?,
+        code_mac: code_mac.to_vec(),
+        tries_left: i64::from(settings.email_code_max_tries()),
+        created_at: now,
+        expires_at: now + time::Duration::minutes(i64::from(ttl_minutes)),
+    };
+    // Sealed either way, so that a miss costs the same work as a match; queued on a match only.
+    let message = crate::mail::seal(
+        state,
+        &mail::status_code(state, email.as_str(), code.as_str(), u32::from(ttl_minutes)),
+    )?;
+    state
+        .store
+        .start_status_check(&check, found.then_some(&message))
+        .await?;
+    Ok(check.expires_at)
+}
+
+/// What a typed status code proved.
+pub(crate) enum StatusOutcome {
+    /// The code was right: the application's status, read now.
+    Shown(ApplicationStatusRow),
+    /// Wrong; a try was spent.
+    Wrong,
+    /// The check is gone (expired, tries spent, already used), or its application is.
+    Expired,
+}
+
+/// Checks a typed code of the status check under `key` (a try is spent before comparing) and,
+/// when it is right, ends the check and reads the status. Shared with the JSON API.
+pub(crate) async fn confirm_check(
+    state: &PublicState,
+    key: &[u8],
+    cipher: &madoguchi_seal::DraftCipher,
+    typed: &str,
+) -> Result<StatusOutcome, PublicError> {
+    let now = OffsetDateTime::now_utc();
+    let Some(check) = state.store.email_check(key, now).await? else {
+        return Ok(StatusOutcome::Expired);
+    };
+    if check.product != CHECK_PRODUCT {
+        return Ok(StatusOutcome::Expired);
+    }
+    if let CodeAttempt::Exhausted = state.store.spend_code_try(key, now).await? {
+        return Ok(StatusOutcome::Expired);
+    }
+    let typed = madoguchi_domain::text::to_ascii_digits(typed);
+    let code_ok =
+        state
+            .crypto
+            .blind_index
+            .verify_code(CODE_PURPOSE, key, typed.trim(), &check.code_mac);
+    if !code_ok {
+        return Ok(StatusOutcome::Wrong);
+    }
+    // A right code counts once, even when sent twice at the same moment.
+    if !state.store.end_email_check(key, now).await? {
+        return Ok(StatusOutcome::Expired);
+    }
+    let receipt = cipher
+        .decrypt(&check.email_sealed, key)
+        .map_err(|_| PublicError::SessionExpired)?;
+    let receipt = std::str::from_utf8(&receipt).map_err(|_| PublicError::SessionExpired)?;
+    // Read now, not when the code was sent; gone meanwhile (deleted by retention) reads as expired.
+    Ok(
+        match state
+            .store
+            .application_status(receipt, &check.email_index)
+            .await?
+        {
+            Some(row) => StatusOutcome::Shown(row),
+            None => StatusOutcome::Expired,
+        },
+    )
+}
+
 fn result_page(state: &PublicState, row: &ApplicationStatusRow) -> Result<Response, PublicError> {
     let status = ApplicationStatus::parse(&row.status)
         .map_err(|_| PublicError::Internal(format!("unknown status {:?}", row.status)))?;
-    let catalog = &state.catalog;
+    let catalog = state.catalog();
     let updated = row.updated_at.to_offset(JST).date();
     let page = ResultPage {
-        layout: state.layout.clone(),
+        layout: state.layout(),
         product: catalog.choice("product", &row.product).to_owned(),
         status: catalog
             .choice("application_status", status.as_str())
@@ -287,12 +336,7 @@ fn result_page(state: &PublicState, row: &ApplicationStatusRow) -> Result<Respon
         note: catalog
             .choice("application_status_note", status.as_str())
             .to_owned(),
-        updated: format!(
-            "{}年{}月{}日",
-            updated.year(),
-            u8::from(updated.month()),
-            updated.day()
-        ),
+        updated: crate::reservation::format::date_label(updated, state.lang()),
     };
     Ok(page.into_response())
 }
@@ -300,7 +344,7 @@ fn result_page(state: &PublicState, row: &ApplicationStatusRow) -> Result<Respon
 /// The check is gone (expired, tries spent, or already used): start again.
 fn expired(state: &PublicState, session: &BrowserSession) -> Response {
     let view = FormView::default().with_errors(
-        &state.catalog,
+        state.catalog(),
         [(
             "receipt_number".to_owned(),
             "status-code-expired".to_owned(),
