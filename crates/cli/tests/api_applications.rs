@@ -517,6 +517,98 @@ async fn postgres_bad_input_gets_a_clear_refusal() {
     bad_input_gets_a_clear_refusal(Db::Postgres).await;
 }
 
+/// `Accept-Language: en` (or `en-*`) gets the catalogue's English, for field messages and the
+/// API's own messages alike; no header, or another language, gets Japanese.
+#[tokio::test]
+async fn refusals_follow_accept_language() {
+    let Some(app) = TestApp::spawn_with(Db::Sqlite, Options::unlimited()).await else {
+        return;
+    };
+    let client = TestApp::client();
+    let checks = app.url("/api/v1/email-checks");
+    let submission = app.url("/api/v1/applications/savings-account");
+    let japanese = |text: &str| text.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+    for (accept, english) in [
+        (None, false),
+        (Some("en"), true),
+        (Some("en-GB,en;q=0.9"), true),
+        (Some("ja,en;q=0.5"), false),
+        (Some("fr"), false),
+    ] {
+        let with = |request: reqwest::RequestBuilder| match accept {
+            Some(value) => request.header("accept-language", value),
+            None => request,
+        };
+
+        // A field error: the forms' message, in the request's language.
+        let answer = with(client.post(&checks))
+            .json_body(&json!({"product": "savings-account"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status(), 422, "{accept:?}");
+        let body = json_of(answer).await;
+        assert_eq!(body["code"], "invalid-fields");
+        assert_eq!(body["fields"][0]["field"], "email", "{body}");
+        let (message, field) = (
+            body["message"].as_str().expect("message"),
+            body["fields"][0]["message"]
+                .as_str()
+                .expect("field message"),
+        );
+        if english {
+            assert_eq!(field, "Please enter the E-mail address.", "{body}");
+            assert!(message.starts_with("Some fields are invalid"), "{body}");
+        } else {
+            assert_eq!(field, "メールアドレスを入力してください。", "{body}");
+            assert!(message.starts_with("入力内容に誤りがあります"), "{body}");
+        }
+
+        // An error of the API itself: no token.
+        let answer = with(client.post(&submission))
+            .json_body(&json!({}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status(), 401, "{accept:?}");
+        let body = json_of(answer).await;
+        assert_eq!(body["code"], "token-required");
+        let message = body["message"].as_str().expect("message");
+        assert_eq!(japanese(message), !english, "{accept:?}: {body}");
+        if english {
+            assert!(message.contains("Authorization header"), "{body}");
+        }
+
+        // Not found, and the centres' names.
+        let answer = with(client.get(app.url("/api/v1/nowhere")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status(), 404);
+        let body = json_of(answer).await;
+        assert_eq!(body["code"], "not-found");
+        assert_eq!(
+            japanese(body["message"].as_str().expect("message")),
+            !english,
+            "{body}"
+        );
+        let centres = json_of(
+            with(client.get(app.url("/api/v1/loan-centers")))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await;
+        let expected = if english {
+            "Naha Loan Center"
+        } else {
+            "那覇ローンセンター"
+        };
+        assert_eq!(centres[0]["name"], expected, "{centres}");
+    }
+    app.stop().await;
+}
+
 async fn a_burst_meets_the_rate_limit(db: Db) {
     let Some(app) = TestApp::spawn(db).await else {
         return;

@@ -247,6 +247,11 @@ async fn english_pages_refusals_and_emails() {
     let (_, _, html) = get(&browser, &app.url("/reservations")).await;
     assert_english(&html, "centres");
     assert!(html.contains("<h2>Choose a centre</h2>"));
+    // The centres' English names and addresses from the profile, not the Japanese.
+    assert!(html.contains("Naha Loan Center"), "{html}");
+    assert!(html.contains("Chatan Loan Plaza"), "{html}");
+    assert!(html.contains("1-1-1 Madoguchi, Naha, Okinawa"), "{html}");
+    assert!(!html.contains("那覇ローンセンター"), "{html}");
     let mut path = "/reservations/centers/naha".to_owned();
     let slot = loop {
         let (status, _, html) = get(&browser, &app.url(&path)).await;
@@ -295,10 +300,18 @@ async fn english_pages_refusals_and_emails() {
     let html = done.text().await.expect("body");
     assert_english(&html, "booked");
     assert!(html.contains("<h1>Your visit is booked</h1>"), "{html}");
+    assert!(html.contains("Naha Loan Center"), "{html}");
+    assert!(!html.contains("那覇"), "{html}");
     assert!(html.contains(&english_visit(&booked)));
     assert!(html.contains("<dd>Housing loan</dd>") || html.contains("<dt>Consultation</dt>"));
 
     let mail = app.wait_for_mail(&visitor.email, "Your visit to").await;
+    assert!(mail.contains("Naha Loan Center"), "{mail}");
+    assert!(
+        mail.contains("2F Madoguchi Bank Head Office, 1-1-1 Madoguchi, Naha, Okinawa"),
+        "{mail}"
+    );
+    assert!(!mail.contains("那覇"), "no Japanese centre name:\n{mail}");
     assert!(mail.contains(&english_visit(&booked)), "{mail}");
     assert!(mail.contains("Dear "), "{mail}");
     assert!(mail.contains("[Caution] We will never ask for your PIN or password"));
@@ -314,6 +327,7 @@ async fn english_pages_refusals_and_emails() {
     assert_eq!(status, 200);
     assert_english(&html, "manage");
     assert!(html.contains("<dd>Booked</dd>"), "{html}");
+    assert!(html.contains("Naha Loan Center"), "{html}");
     assert!(html.contains(">Cancel this booking<"));
     app.stop().await;
 }

@@ -1,8 +1,10 @@
 //! The applicant's language: Japanese unless they chose English with the switch on every page,
 //! remembered in the `mdg_lang` cookie (HttpOnly, SameSite=Lax, one year).
 //!
-//! `Accept-Language` is deliberately not consulted: the bank wants every visitor to see
-//! Japanese first, and a browser's setting is not the applicant's choice.
+//! `Accept-Language` is deliberately not consulted for pages: the bank wants every visitor to
+//! see Japanese first, and a browser's setting is not the applicant's choice. The JSON API
+//! (`/api/v1`) has no cookie, so there the app's `Accept-Language` decides: English when its
+//! first language is `en` (or any `en-*`), Japanese otherwise ([`from_accept_language`]).
 //!
 //! [`remember`] reads the cookie once per request and runs the rest of the request inside a
 //! task-local scope, so pages, error pages and the e-mails composed during the request all
@@ -51,9 +53,48 @@ pub fn from_headers(state: &PublicState, headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
+/// The language an API request asks for: English when the most preferred language of its
+/// `Accept-Language` (highest `q`, first among equals; `*` and unknown tags skipped) is `en`
+/// or `en-*`, Japanese when it is `ja` or the header is absent or names neither.
+pub fn from_accept_language(headers: &HeaderMap) -> Lang {
+    let Some(value) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Lang::Ja;
+    };
+    let mut best: Option<(u16, Lang)> = None;
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or_default();
+        let Some(lang) = Lang::from_code(primary) else {
+            continue;
+        };
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if !(q > 0.0 && q <= 1.0) {
+            continue;
+        }
+        // Thousandths, so that the comparison is exact.
+        let weight = (q * 1000.0).round() as u16;
+        if best.is_none_or(|(w, _)| weight > w) {
+            best = Some((weight, lang));
+        }
+    }
+    best.map(|(_, lang)| lang).unwrap_or_default()
+}
+
 /// Runs the request in its applicant's language.
 pub async fn remember(State(state): State<PublicState>, request: Request, next: Next) -> Response {
-    let lang = from_headers(&state, request.headers());
+    let path = request.uri().path();
+    let lang = if path == "/api/v1" || path.starts_with("/api/v1/") {
+        from_accept_language(request.headers())
+    } else {
+        from_headers(&state, request.headers())
+    };
     let here = if request.method() == axum::http::Method::GET {
         request
             .uri()
@@ -140,6 +181,27 @@ mod tests {
             switch_href(Lang::En, "/reservations/centers/x?week=2026-12-01"),
             "/language?to=en&back=%2Freservations%2Fcenters%2Fx%3Fweek%3D2026-12-01"
         );
+    }
+
+    #[test]
+    fn the_api_reads_accept_language() {
+        let lang = |value: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(v) = value {
+                headers.insert(header::ACCEPT_LANGUAGE, v.parse().unwrap());
+            }
+            from_accept_language(&headers)
+        };
+        assert_eq!(lang(None), Lang::Ja);
+        assert_eq!(lang(Some("en")), Lang::En);
+        assert_eq!(lang(Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(lang(Some("EN-us")), Lang::En);
+        assert_eq!(lang(Some("ja,en;q=0.8")), Lang::Ja);
+        assert_eq!(lang(Some("fr,en;q=0.5")), Lang::En);
+        assert_eq!(lang(Some("en;q=0.2,ja;q=0.9")), Lang::Ja);
+        assert_eq!(lang(Some("fr, de")), Lang::Ja);
+        assert_eq!(lang(Some("*")), Lang::Ja);
+        assert_eq!(lang(Some("en;q=0")), Lang::Ja);
     }
 
     #[tokio::test]

@@ -11,7 +11,8 @@ const JAPANESE: &str = include_str!("../messages/ja.toml");
 const ENGLISH: &str = include_str!("../messages/en.toml");
 
 /// The language of a page or e-mail. Japanese is the default (the bank's choice): English is
-/// shown only to applicants who chose it with the switch on every page.
+/// shown only to applicants who chose it with the switch on every page, and to API clients whose
+/// `Accept-Language` prefers it (`language::from_accept_language`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]
@@ -55,6 +56,8 @@ pub struct Catalog {
     choices: HashMap<String, String>,
     pages: HashMap<String, String>,
     mail: HashMap<String, String>,
+    /// The JSON API's own messages, keyed by the answer's `code`.
+    api: HashMap<String, String>,
 }
 
 /// Both catalogues, compiled into the binary.
@@ -70,6 +73,15 @@ impl Catalogs {
             japanese: Catalog::japanese()?,
             english: Catalog::english()?,
         })
+    }
+
+    /// The catalogues compiled into the binary, parsed once (for the JSON API's errors, which
+    /// are made where no state is at hand). The unit tests below parse both.
+    pub fn compiled() -> &'static Catalogs {
+        static COMPILED: std::sync::LazyLock<Catalogs> = std::sync::LazyLock::new(|| {
+            Catalogs::load().expect("the compiled-in message catalogues parse")
+        });
+        &COMPILED
     }
 
     pub fn get(&self, lang: Lang) -> &Catalog {
@@ -136,6 +148,11 @@ impl Catalog {
     /// A page text with placeholders to fill: `catalog.tr("key").arg("name", value)`.
     pub fn tr<'a>(&'a self, key: &'a str) -> Text<'a> {
         Text::new(self.t(key))
+    }
+
+    /// A message of the JSON API (`[api]`) for the answer code `code`, or the code itself.
+    pub fn api<'a>(&'a self, code: &'a str) -> &'a str {
+        self.api.get(code).map(String::as_str).unwrap_or(code)
     }
 
     /// A text of the e-mails (`[mail]`) with placeholders to fill.
@@ -218,6 +235,7 @@ mod tests {
             ("choices", &catalog.choices),
             ("pages", &catalog.pages),
             ("mail", &catalog.mail),
+            ("api", &catalog.api),
         ];
         sections
             .iter()
@@ -253,6 +271,7 @@ mod tests {
             (&ja.choices, &en.choices),
             (&ja.pages, &en.pages),
             (&ja.mail, &en.mail),
+            (&ja.api, &en.api),
         ];
         for (ja_map, en_map) in pairs {
             for (key, ja_text) in ja_map {
@@ -281,6 +300,7 @@ mod tests {
                 &catalog.choices,
                 &catalog.pages,
                 &catalog.mail,
+                &catalog.api,
             ] {
                 for (key, text) in map {
                     assert!(!text.contains('<') && !text.contains('>'), "{key}: {text}");
@@ -375,7 +395,7 @@ mod tests {
     #[test]
     fn english_texts_are_english() {
         let en = Catalog::english().unwrap();
-        for map in [&en.fields, &en.errors, &en.pages, &en.mail] {
+        for map in [&en.fields, &en.errors, &en.pages, &en.mail, &en.api] {
             for (key, text) in map {
                 let japanese = text.chars().any(|c| {
                     ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c)

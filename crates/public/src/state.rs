@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use madoguchi_domain::profile::BankProfile;
+use madoguchi_domain::profile::{BankProfile, Branch, LoanCenter};
 use madoguchi_http::CookiePolicy;
 use madoguchi_seal::{
     BlindIndexKey, CsrfKey, EnvelopeWriter, MailSealer, PublicKeySet, SecretSealer,
@@ -85,9 +85,7 @@ pub struct PublicState {
     pub store: Store,
     pub profile: Arc<BankProfile>,
     pub crypto: Arc<PublicCrypto>,
-    /// The Japanese catalogue, which the JSON API answers in. Pages and e-mails use
-    /// [`PublicState::catalog`], in the applicant's language.
-    pub catalog: Arc<Catalog>,
+    /// Both catalogues; [`PublicState::catalog`] gives the request's.
     pub catalogs: Arc<Catalogs>,
     pub cookies: CookiePolicy,
     pub limits: Arc<RateLimits>,
@@ -112,7 +110,6 @@ impl PublicState {
             store,
             profile,
             crypto: Arc::new(PublicCrypto::new(keys)),
-            catalog: Arc::new(Catalog::japanese()?),
             catalogs: Arc::new(Catalogs::load()?),
             cookies,
             limits: Arc::new(RateLimits::new(limits)),
@@ -126,6 +123,30 @@ impl PublicState {
     /// The language of the request being answered.
     pub fn lang(&self) -> Lang {
         language::current()
+    }
+
+    /// A loan centre's name in the request's language (the Japanese when it has no English).
+    pub fn center_name<'a>(&self, center: &'a LoanCenter) -> &'a str {
+        match self.lang() {
+            Lang::Ja => center.name(),
+            Lang::En => center.name_en(),
+        }
+    }
+
+    /// A loan centre's address in the request's language.
+    pub fn center_address<'a>(&self, center: &'a LoanCenter) -> &'a str {
+        match self.lang() {
+            Lang::Ja => center.address(),
+            Lang::En => center.address_en(),
+        }
+    }
+
+    /// A branch's name in the request's language.
+    pub fn branch_name<'a>(&self, branch: &'a Branch) -> &'a str {
+        match self.lang() {
+            Lang::Ja => branch.name(),
+            Lang::En => branch.name_en(),
+        }
     }
 
     /// The catalogue of the request's language.

@@ -254,3 +254,135 @@ fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("free port")
 }
+
+impl Browser {
+    /// Like [`Browser::start`], but with Chromium's user data (cookies included) kept in
+    /// `profile`, a folder the caller owns: a second browser started on the same folder after
+    /// [`Browser::close`] is the same browser reopened.
+    pub async fn start_with_profile(profile: &std::path::Path) -> Option<Browser> {
+        if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists()
+        {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!(
+                    "Chromium is required when CI=true: install the Debian packages chromium and chromium-driver (.ci/run does)"
+                );
+            }
+            eprintln!("SKIPPED: {CHROMIUM} or {CHROMEDRIVER} missing");
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--lang=ja", "--window-size=420,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "chromedriver did not accept a session: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        Some(Browser {
+            client,
+            driver,
+            // Unused: the caller's folder holds the profile.
+            _profile: tempfile::tempdir().expect("temp dir"),
+        })
+    }
+
+    /// The current value of the form field named `name`, as the browser holds it.
+    pub async fn value_of(&self, name: &str) -> String {
+        self.client
+            .find(Locator::Css(&format!("[name='{name}']")))
+            .await
+            .unwrap_or_else(|e| panic!("field {name}: {e}"))
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// Whether the radio button or checkbox matching `css` is checked.
+    pub async fn is_checked(&self, css: &str) -> bool {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .is_selected()
+            .await
+            .expect("checked")
+    }
+
+    /// The `lang` attribute of the page's `html` element.
+    pub async fn page_lang(&self) -> String {
+        self.client
+            .find(Locator::Css("html"))
+            .await
+            .expect("html")
+            .attr("lang")
+            .await
+            .expect("lang")
+            .unwrap_or_default()
+    }
+
+    /// Quits the WebDriver session (Chromium shuts down and writes its profile), then ends
+    /// chromedriver, and waits until both are gone.
+    pub async fn quit(self) {
+        let group = self.driver.id();
+        let _ = self.client.clone().close().await;
+        drop(self);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while group_alive(group) {
+            assert!(Instant::now() < deadline, "Chromium did not exit");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Whether any process (not a zombie) is left in the process group `group`.
+fn group_alive(group: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        let Some((_, after_name)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut fields = after_name.split_whitespace();
+        let state = fields.next();
+        let pgrp = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
+        pgrp == Some(group) && state != Some("Z")
+    })
+}

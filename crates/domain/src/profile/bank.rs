@@ -106,6 +106,8 @@ pub struct Branch {
     pub(super) code: BranchCode,
     /// Name, e.g. 那覇支店.
     pub(super) name: String,
+    /// Name in English, e.g. Naha Branch, if the profile gives one.
+    pub(super) name_en: Option<String>,
     /// Name in full-width katakana.
     pub(super) kana: KanaName,
 }
@@ -119,6 +121,11 @@ impl Branch {
     /// Name, e.g. 那覇支店.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Name in English: `name_en`, or the Japanese name when the profile gives none.
+    pub fn name_en(&self) -> &str {
+        self.name_en.as_deref().unwrap_or(&self.name)
     }
 
     /// Name in full-width katakana.

@@ -124,10 +124,22 @@ fn branches(source: &Source<'_>, raw: &[RawBranch]) -> Result<Vec<Branch>, Profi
             Ok(Branch {
                 code,
                 name: source.text(&branch.name, "branches.name", 40)?,
+                name_en: optional_text(source, branch.name_en.as_ref(), "branches.name_en", 80)?,
                 kana: source.kana(&branch.kana, "branches.kana")?,
             })
         })
         .collect()
+}
+
+/// An optional text (an English name or address): absent is `None`, present is checked like
+/// any other text.
+fn optional_text(
+    source: &Source<'_>,
+    value: Option<&toml::Spanned<String>>,
+    key: &str,
+    max: usize,
+) -> Result<Option<String>, ProfileError> {
+    value.map(|v| source.text(v, key, max)).transpose()
 }
 
 fn loan_centers(
@@ -159,7 +171,9 @@ fn loan_centers(
             Ok(LoanCenter {
                 id: id.clone(),
                 name: source.text(&center.name, "loan_centers.name", 60)?,
+                name_en: optional_text(source, center.name_en.as_ref(), "loan_centers.name_en", 100)?,
                 address: source.text(&center.address, "loan_centers.address", 120)?,
+                address_en: optional_text(source, center.address_en.as_ref(), "loan_centers.address_en", 200)?,
                 slot_minutes,
                 consultants_per_slot: small(consultants),
                 closed_days,

@@ -9,8 +9,12 @@ pub struct LoanCenter {
     pub(super) id: String,
     /// Name.
     pub(super) name: String,
+    /// Name in English, if the profile gives one.
+    pub(super) name_en: Option<String>,
     /// Address as shown to visitors.
     pub(super) address: String,
+    /// Address in English, if the profile gives one.
+    pub(super) address_en: Option<String>,
     /// Length of one consultation slot, 15 ..= 180 minutes.
     pub(super) slot_minutes: u16,
     /// Consultants available per slot, 1 ..= 50: the slot's capacity.
@@ -32,9 +36,19 @@ impl LoanCenter {
         &self.name
     }
 
+    /// Name in English: `name_en`, or the Japanese name when the profile gives none.
+    pub fn name_en(&self) -> &str {
+        self.name_en.as_deref().unwrap_or(&self.name)
+    }
+
     /// Address as shown to visitors.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// Address in English: `address_en`, or the Japanese address when the profile gives none.
+    pub fn address_en(&self) -> &str {
+        self.address_en.as_deref().unwrap_or(&self.address)
     }
 
     /// Length of one consultation slot, 15 ..= 180 minutes.

@@ -43,6 +43,7 @@ pub(super) struct RawBank {
 pub(super) struct RawBranch {
     pub code: Text,
     pub name: Text,
+    pub name_en: Option<Text>,
     pub kana: Text,
 }
 
@@ -51,7 +52,9 @@ pub(super) struct RawBranch {
 pub(super) struct RawLoanCenter {
     pub id: Text,
     pub name: Text,
+    pub name_en: Option<Text>,
     pub address: Text,
+    pub address_en: Option<Text>,
     pub slot_minutes: Number,
     pub consultants_per_slot: Number,
     #[serde(default)]

@@ -529,3 +529,49 @@ fn holiday_corrections_are_checked() {
         "{error}"
     );
 }
+
+#[test]
+fn english_names_are_optional_and_checked() {
+    let profile = demo();
+    let naha = profile.loan_center("naha").expect("naha");
+    assert_eq!(naha.name(), "那覇ローンセンター");
+    assert_eq!(naha.name_en(), "Naha Loan Center");
+    assert!(naha.address_en().starts_with("2F Madoguchi Bank"));
+    let branch = &profile.branches()[1];
+    assert_eq!(
+        (branch.name(), branch.name_en()),
+        ("那覇支店", "Naha Branch")
+    );
+
+    // Absent: the Japanese is shown instead.
+    let text = DEMO
+        .replacen("name_en = \"Naha Loan Center\"\n", "", 1)
+        .replacen(
+            "address_en = \"2F Madoguchi Bank Head Office, 1-1-1 Madoguchi, Naha, Okinawa\"\n",
+            "",
+            1,
+        )
+        .replacen("name_en = \"Naha Branch\"\n", "", 1);
+    let profile = BankProfile::from_toml_str("bank.toml", &text).expect("without English names");
+    let naha = profile.loan_center("naha").expect("naha");
+    assert_eq!(naha.name_en(), "那覇ローンセンター");
+    assert_eq!(naha.address_en(), naha.address());
+    assert_eq!(profile.branches()[1].name_en(), "那覇支店");
+
+    // Present: checked like the Japanese, refused at its line.
+    refused_at_replacement(
+        r#"name_en = "Naha Loan Center""#,
+        r#"name_en = """#,
+        "loan_centers.name_en must not be empty",
+    );
+    refused_at_replacement(
+        r#"address_en = "2F"#,
+        r#"address_en = "2F\n"#,
+        "loan_centers.address_en must not contain line breaks",
+    );
+    refused_at_replacement(
+        r#"name_en = "Naha Branch""#,
+        &format!("name_en = \"{}\"", "N".repeat(81)),
+        "branches.name_en must be at most 80 characters",
+    );
+}

@@ -222,7 +222,7 @@ pub async fn start_email_check(
     body: JsonFields,
 ) -> Result<(StatusCode, Json<CheckStarted>), ApiError> {
     state.limits.check(Action::EmailCheck, client.ip())?;
-    let form = body.into_form(&[], &state.catalog)?;
+    let form = body.into_form(&[], state.catalog())?;
     let mut refused = Vec::new();
     let email = EmailAddress::parse(form.get("email").unwrap_or_default())
         .map_err(|code| refused.push(("email".to_owned(), code.as_str().to_owned())))
@@ -238,7 +238,7 @@ pub async fn start_email_check(
         }),
     };
     let (Some(email), Some(flow)) = (email, flow) else {
-        return Err(ApiError::fields(&state.catalog, refused));
+        return Err(ApiError::fields(state.catalog(), refused));
     };
     ensure_offered(&state, flow)?;
     let secret = DraftSecret::generate().map_err(internal)?;
@@ -259,7 +259,7 @@ pub(super) fn typed_code(state: &PublicState, form: &FormData) -> Result<String,
     match form.get("code").map(str::trim) {
         Some(code) if !code.is_empty() => Ok(code.to_owned()),
         _ => Err(ApiError::fields(
-            &state.catalog,
+            state.catalog(),
             [("code".to_owned(), "required".to_owned())],
         )),
     }
@@ -286,12 +286,12 @@ pub async fn confirm_email_check(
     body: JsonFields,
 ) -> Result<Json<Verification>, ApiError> {
     state.limits.check(Action::CodeTry, client.ip())?;
-    let form = body.into_form(&[], &state.catalog)?;
+    let form = body.into_form(&[], state.catalog())?;
     let secret = DraftSecret::from_cookie_value(&check_id)
-        .ok_or_else(|| ApiError::not_found("確認コードの送信記録"))?;
+        .ok_or_else(|| ApiError::not_found("email-check"))?;
     let typed = typed_code(&state, &form)?;
     let check = BrowserSession::from_secret(secret);
-    let expired = || ApiError::field(&state.catalog, StatusCode::GONE, "code", "code-expired");
+    let expired = || ApiError::field(state.catalog(), StatusCode::GONE, "code", "code-expired");
     let Some(row) = state
         .store
         .email_check(&check.id(), OffsetDateTime::now_utc())
@@ -307,7 +307,7 @@ pub async fn confirm_email_check(
         CodeOutcome::Right(email) => email,
         CodeOutcome::Wrong => {
             return Err(ApiError::fields(
-                &state.catalog,
+                state.catalog(),
                 [("code".to_owned(), "code-wrong".to_owned())],
             ));
         }
@@ -333,10 +333,7 @@ pub async fn confirm_email_check(
 }
 
 fn token_invalid() -> ApiError {
-    ApiError::unauthorized(
-        "token-invalid",
-        "verification_token が無効です（有効期限切れ、使用済み、または別の商品のもの）。メールアドレスの確認からやり直してください。",
-    )
+    ApiError::unauthorized("token-invalid")
 }
 
 /// The session of the bearer token, and its live draft of `flow`'s product.
@@ -346,10 +343,7 @@ async fn verified_draft(
     flow: &'static Flow,
 ) -> Result<(BrowserSession, Draft), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::unauthorized(
-            "token-required",
-            "Authorization: Bearer <verification_token> を付けて送信してください。",
-        ));
+        return Err(ApiError::unauthorized("token-required"));
     };
     let token = value
         .to_str()
@@ -480,7 +474,7 @@ pub async fn submit_savings_account(
     state.limits.check(Action::Submission, client.ip())?;
     ensure_offered(&state, flow)?;
     let (session, mut draft) = verified_draft(&state, &headers, flow).await?;
-    let form = body.into_form_with_lists(&SAVINGS_BOOLEANS, &SAVINGS_LISTS, &state.catalog)?;
+    let form = body.into_form_with_lists(&SAVINGS_BOOLEANS, &SAVINGS_LISTS, state.catalog())?;
     let mut errors = FieldErrors::new();
     for step in [Step::Personal, Step::Profile] {
         collect(&mut errors, validate(&state, &mut draft, step, &form))?;
@@ -497,7 +491,7 @@ pub async fn submit_savings_account(
         )?;
     }
     if !errors.is_empty() {
-        return Err(ApiError::field_errors(&state.catalog, &errors));
+        return Err(ApiError::field_errors(state.catalog(), &errors));
     }
     debug_assert_eq!(STEPS.len(), 4);
     draft.body.steps.insert(
@@ -529,7 +523,7 @@ async fn submit_existing(
     state.limits.check(Action::Submission, client.ip())?;
     ensure_offered(&state, flow)?;
     let (session, mut draft) = verified_draft(&state, &headers, flow).await?;
-    let form = body.into_form(&[], &state.catalog)?;
+    let form = body.into_form(&[], state.catalog())?;
     let mut errors = FieldErrors::new();
     for step in [Step::Customer, Step::Account] {
         collect(&mut errors, validate(&state, flow, &mut draft, step, &form))?;
@@ -547,7 +541,7 @@ async fn submit_existing(
         )?;
     }
     if !errors.is_empty() {
-        return Err(ApiError::field_errors(&state.catalog, &errors));
+        return Err(ApiError::field_errors(state.catalog(), &errors));
     }
     draft.body.steps.insert(
         Step::Last.name(flow).to_owned(),

@@ -99,10 +99,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonFields {
             raw.zeroize();
         }
         let Ok(Value::Object(object)) = parsed else {
-            return Err(ApiError::bad_request(
-                "invalid-json",
-                "リクエスト本文は JSON のオブジェクト（UTF-8）で送信してください。",
-            ));
+            return Err(ApiError::bad_request("invalid-json"));
         };
         let mut fields = JsonFields {
             form: FormData::default(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::PublicError;
-use crate::messages::Catalog;
+use crate::messages::{Catalog, Catalogs};
 
 /// One refused field.
 #[derive(Debug, Serialize, ToSchema)]
@@ -16,7 +16,8 @@ pub struct FieldProblem {
     pub field: String,
     /// A stable code (`invalid-phone`, `required`, …).
     pub code: String,
-    /// What to fix, in Japanese.
+    /// What to fix, in the request's language (`Accept-Language`: English for `en`, else
+    /// Japanese).
     pub message: String,
 }
 
@@ -25,7 +26,7 @@ pub struct FieldProblem {
 pub struct Problem {
     /// A stable code: `invalid-fields`, `slot-full`, `not-found`, `rate-limited`, …
     pub code: String,
-    /// What happened and what to do, in Japanese.
+    /// What happened and what to do, in the request's language (as `FieldProblem::message`).
     pub message: String,
     /// The refused fields, for `invalid-fields`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -41,25 +42,26 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: &str) -> ApiError {
+    fn with_message(status: StatusCode, code: &str, message: String) -> ApiError {
         ApiError {
             status,
             problem: Problem {
                 code: code.to_owned(),
-                message: message.to_owned(),
+                message,
                 fields: Vec::new(),
             },
             retry_after: None,
         }
     }
 
+    /// An answer with the catalogue's `[api]` message for `code`, in the request's language.
+    pub fn new(status: StatusCode, code: &str) -> ApiError {
+        ApiError::with_message(status, code, api_message(code))
+    }
+
     /// 422 with a message per refused field, worded as on the forms.
     pub fn fields(catalog: &Catalog, fields: impl IntoIterator<Item = (String, String)>) -> Self {
-        let mut error = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-fields",
-            "入力内容に誤りがあります。fields の各項目をご確認ください。",
-        );
+        let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields");
         error.problem.fields = fields
             .into_iter()
             .map(|(field, code)| FieldProblem {
@@ -80,27 +82,28 @@ impl ApiError {
         )
     }
 
+    /// 404 `not-found`, saying what was not found (`[api]` key `not-found.{what}`).
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(
+        ApiError::with_message(
             StatusCode::NOT_FOUND,
             "not-found",
-            &format!("{what}が見つかりません。"),
+            api_message(&format!("not-found.{what}")),
         )
     }
 
-    pub fn bad_request(code: &str, message: &str) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    pub fn bad_request(code: &str) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code)
     }
 
     /// 401, answered with `WWW-Authenticate: Bearer`.
-    pub fn unauthorized(code: &str, message: &str) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    pub fn unauthorized(code: &str) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, code)
     }
 
     /// An error about one field, with the forms' message, under its own status and code
     /// (e.g. 410 `code-expired` for the field `code`).
     pub fn field(catalog: &Catalog, status: StatusCode, field: &str, code: &str) -> Self {
-        let mut error = ApiError::new(status, code, &catalog.message(field, code));
+        let mut error = ApiError::with_message(status, code, catalog.message(field, code));
         error.problem.fields = vec![FieldProblem {
             field: field.to_owned(),
             code: code.to_owned(),
@@ -110,42 +113,34 @@ impl ApiError {
     }
 }
 
+/// The `[api]` message for `key` in the language of the request being answered.
+fn api_message(key: &str) -> String {
+    Catalogs::compiled()
+        .get(crate::language::current())
+        .api(key)
+        .to_owned()
+}
+
 impl From<PublicError> for ApiError {
     fn from(error: PublicError) -> Self {
         match error {
             PublicError::RateLimited {
                 retry_after_seconds,
             } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate-limited",
-                    "短い時間に多くのリクエストがありました。Retry-After の秒数をおいてから、もう一度お試しください。",
-                );
+                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
                 e.retry_after = Some(retry_after_seconds);
                 e
             }
-            PublicError::BodyTooLarge => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body-too-large",
-                "リクエストが大きすぎます。",
-            ),
-            PublicError::ProductClosed => ApiError::new(
-                StatusCode::CONFLICT,
-                "product-closed",
-                "この商品のお申込みは現在受け付けておりません。",
-            ),
-            PublicError::UnsupportedMediaType => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Content-Type: application/json で送信してください。",
-            ),
+            PublicError::BodyTooLarge => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large")
+            }
+            PublicError::ProductClosed => ApiError::new(StatusCode::CONFLICT, "product-closed"),
+            PublicError::UnsupportedMediaType => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+            }
             other => {
                 tracing::error!(error = %other, "api request failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "システムで問題が発生しました。しばらくしてから、もう一度お試しください。",
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
     }
@@ -165,5 +160,67 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::messages::{Catalogs, Lang};
+
+    /// The string literals of `text` that look like an answer code (`slot-full`).
+    fn codes_after(text: &str, marker: &str) -> Vec<String> {
+        text.match_indices(marker)
+            .filter_map(|(at, _)| {
+                let rest = &text[at + marker.len()..];
+                let end = rest.find('"')?;
+                Some(rest[..end].to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_api_code_has_a_message_in_both_languages() {
+        let sources = [
+            include_str!("applications.rs"),
+            include_str!("body.rs"),
+            include_str!("mod.rs"),
+            include_str!("reservations.rs"),
+            include_str!("status.rs"),
+            include_str!("error.rs"),
+        ];
+        let mut keys = Vec::new();
+        for text in sources {
+            for marker in ["bad_request(\"", "unauthorized(\"", "conflict(\""] {
+                keys.extend(codes_after(text, marker));
+            }
+            keys.extend(
+                codes_after(text, "not_found(\"")
+                    .into_iter()
+                    .map(|what| format!("not-found.{what}")),
+            );
+        }
+        // The answers to the common refusals, made in `From<PublicError>`.
+        let error = include_str!("error.rs");
+        let from = &error[error.find("impl From<PublicError>").unwrap_or(0)..];
+        let from = &from[..from.find("impl IntoResponse").unwrap_or(from.len())];
+        keys.extend(
+            from.split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+                .map(str::to_owned),
+        );
+        keys.push("invalid-fields".to_owned());
+        assert!(keys.len() >= 15, "found only {keys:?}");
+        let catalogs = Catalogs::load().expect("catalogues");
+        for lang in [Lang::Ja, Lang::En] {
+            for key in &keys {
+                assert_ne!(
+                    catalogs.get(lang).api(key),
+                    key,
+                    "{lang:?} lacks [api] {key}"
+                );
+            }
+        }
     }
 }

@@ -22,7 +22,7 @@ use error::ApiError;
 #[openapi(
     info(
         title = "madoguchi public API",
-        description = "Applications (savings account, internet banking, Visa debit card), their status, and visit reservations of the bank's loan centres. An application starts with an e-mail check (`/email-checks`): the code from the e-mail yields a `verification_token` for one submission, presented as `Authorization: Bearer`. Fields, codes and messages are those of the HTML forms. Times are RFC 3339; messages are in Japanese. Errors carry a stable `code`, a `message` and, for invalid input, the refused `fields`. Rate limits per client address answer 429 with Retry-After.",
+        description = "Applications (savings account, internet banking, Visa debit card), their status, and visit reservations of the bank's loan centres. An application starts with an e-mail check (`/email-checks`): the code from the e-mail yields a `verification_token` for one submission, presented as `Authorization: Bearer`. Fields, codes and messages are those of the HTML forms. Times are RFC 3339. Messages (and loan-centre names and addresses) are in Japanese, or in English when the request's `Accept-Language` prefers English (`en` or any `en-*` ranked above `ja`, e.g. `Accept-Language: en-US`); without the header, or for any other language, Japanese. Errors carry a stable `code`, a `message` and, for invalid input, the refused `fields`. Rate limits per client address answer 429 with Retry-After.",
         version = "1"
     ),
     paths(
@@ -162,7 +162,7 @@ pub fn routes() -> Router<PublicState> {
         .route("/bookings/lookup", post(reservations::lookup))
         .route("/bookings/change", post(reservations::change))
         .route("/bookings/cancel", post(reservations::cancel))
-        .fallback(|| async { ApiError::not_found("API") })
+        .fallback(|| async { ApiError::not_found("api") })
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -30,7 +30,9 @@ const MAX_RANGE_DAYS: i64 = 62;
 pub struct LoanCenterJson {
     /// Stable identifier used in the other requests.
     pub id: String,
+    /// Name, in English for `Accept-Language: en` when the bank gives one, else in Japanese.
     pub name: String,
+    /// Address, in the same language as `name`.
     pub address: String,
     /// Length of one consultation slot.
     pub slot_minutes: u16,
@@ -151,7 +153,7 @@ fn hhmm(time: time::Time) -> String {
     format!("{:02}:{:02}", time.hour(), time.minute())
 }
 
-fn center_json(center: &LoanCenter) -> LoanCenterJson {
+fn center_json(state: &PublicState, center: &LoanCenter) -> LoanCenterJson {
     let weekdays = [
         Weekday::Monday,
         Weekday::Tuesday,
@@ -163,8 +165,8 @@ fn center_json(center: &LoanCenter) -> LoanCenterJson {
     ];
     LoanCenterJson {
         id: center.id().to_owned(),
-        name: center.name().to_owned(),
-        address: center.address().to_owned(),
+        name: state.center_name(center).to_owned(),
+        address: state.center_address(center).to_owned(),
         slot_minutes: center.slot_minutes(),
         places_per_slot: center.consultants_per_slot(),
         hours: weekdays
@@ -186,7 +188,7 @@ fn center_of(state: &PublicState, id: &str) -> Result<LoanCenter, ApiError> {
         .profile
         .loan_center(id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found("ローンセンター"))
+        .ok_or_else(|| ApiError::not_found("loan-center"))
 }
 
 /// The loan centres taking visit reservations.
@@ -198,7 +200,7 @@ pub async fn centers(State(state): State<PublicState>) -> Json<Vec<LoanCenterJso
             .profile
             .loan_centers()
             .iter()
-            .map(center_json)
+            .map(|center| center_json(&state, center))
             .collect(),
     )
 }
@@ -231,11 +233,11 @@ pub async fn slots(
     let from = errors.take_result(parse_day("from", query.from.as_deref(), window.first_day()));
     let to = errors.take_result(parse_day("to", query.to.as_deref(), window.last_day()));
     let (Some(from), Some(to)) = (from, to) else {
-        return Err(ApiError::field_errors(&state.catalog, &errors));
+        return Err(ApiError::field_errors(state.catalog(), &errors));
     };
     if to < from || to - from >= Duration::days(MAX_RANGE_DAYS) {
         errors.push(FieldError::new("to", ErrorCode::InvalidDate));
-        return Err(ApiError::field_errors(&state.catalog, &errors));
+        return Err(ApiError::field_errors(state.catalog(), &errors));
     }
     let slots = service::availability(&state, &center, from, to, now).await?;
     Ok(Json(SlotsJson {
@@ -255,30 +257,15 @@ pub async fn slots(
 }
 
 fn refusal(state: &PublicState, refusal: Refusal) -> ApiError {
-    let conflict = |code: &str, message: &str| ApiError::new(StatusCode::CONFLICT, code, message);
+    let conflict = |code: &str| ApiError::new(StatusCode::CONFLICT, code);
     match refusal {
-        Refusal::Fields(errors) => ApiError::field_errors(&state.catalog, &errors),
-        Refusal::SlotFull => conflict(
-            "slot-full",
-            "選択された日時は満席になりました。別の日時をお選びください。",
-        ),
-        Refusal::TooManyBookings => conflict(
-            "too-many-bookings",
-            "このメールアドレスでお受けできるご予約の数の上限に達しています。",
-        ),
-        Refusal::Duplicate => conflict(
-            "already-booked",
-            "この request_id のご予約はすでに承っています。",
-        ),
-        Refusal::UnknownLink => ApiError::not_found("ご予約"),
-        Refusal::Closed => conflict(
-            "booking-closed",
-            "ご来店日時が近いか、すでにキャンセル済みのため、変更・キャンセルは承れません。",
-        ),
-        Refusal::Changed => conflict(
-            "booking-changed",
-            "ご予約は別の操作で変更またはキャンセルされました。最新の内容をご確認ください。",
-        ),
+        Refusal::Fields(errors) => ApiError::field_errors(state.catalog(), &errors),
+        Refusal::SlotFull => conflict("slot-full"),
+        Refusal::TooManyBookings => conflict("too-many-bookings"),
+        Refusal::Duplicate => conflict("already-booked"),
+        Refusal::UnknownLink => ApiError::not_found("booking"),
+        Refusal::Closed => conflict("booking-closed"),
+        Refusal::Changed => conflict("booking-changed"),
         Refusal::Failed(e) => e.into(),
     }
 }
@@ -297,10 +284,7 @@ fn booking_json(state: &PublicState, booking: &OpenBooking, now: OffsetDateTime)
 fn request_nonce(form: &crate::form::FormData) -> Result<String, ApiError> {
     match form.get("request_id").map(str::trim) {
         Some(key) if !key.is_empty() && key.len() <= 64 => Ok(key.to_owned()),
-        Some(key) if !key.is_empty() => Err(ApiError::bad_request(
-            "invalid-request-id",
-            "request_id は64文字以内で指定してください。",
-        )),
+        Some(key) if !key.is_empty() => Err(ApiError::bad_request("invalid-request-id")),
         _ => {
             let mut bytes = [0u8; 16];
             getrandom::fill(&mut bytes).map_err(|e| {
@@ -330,7 +314,7 @@ pub async fn book(
     body: JsonFields,
 ) -> Result<(StatusCode, Json<BookingJson>), ApiError> {
     state.limits.check(Action::Booking, client.ip())?;
-    let form = body.into_form(&[field::EXISTING_CUSTOMER], &state.catalog)?;
+    let form = body.into_form(&[field::EXISTING_CUSTOMER], state.catalog())?;
     let center = center_of(&state, form.get("center_id").unwrap_or(""))?;
     let now = OffsetDateTime::now_utc();
     let mut errors = FieldErrors::new();
@@ -349,7 +333,7 @@ pub async fn book(
         .map_err(|e| errors.extend(e))
         .ok();
     let (Some(slot), Some(details)) = (slot, details) else {
-        return Err(ApiError::field_errors(&state.catalog, &errors));
+        return Err(ApiError::field_errors(state.catalog(), &errors));
     };
     let nonce = request_nonce(&form)?;
     let booked = service::book(&state, &center, slot.clone(), &details, &nonce, now)
@@ -394,7 +378,7 @@ async fn open_by_body(
     state: &PublicState,
     body: JsonFields,
 ) -> Result<(crate::form::FormData, OpenBooking), ApiError> {
-    let form = body.into_form(&[], &state.catalog)?;
+    let form = body.into_form(&[], state.catalog())?;
     let token = form.get("token").unwrap_or("").to_owned();
     let booking = service::open(state, &token)
         .await

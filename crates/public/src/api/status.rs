@@ -70,7 +70,7 @@ pub async fn start(
     body: JsonFields,
 ) -> Result<(StatusCode, Json<CheckStarted>), ApiError> {
     state.limits.check(Action::EmailCheck, client.ip())?;
-    let form = body.into_form(&[], &state.catalog)?;
+    let form = body.into_form(&[], state.catalog())?;
     let receipt = ReceiptNumber::parse(form.get("receipt_number").unwrap_or_default());
     let email = EmailAddress::parse(form.get("email").unwrap_or_default());
     let (receipt, email) = match (receipt, email) {
@@ -81,7 +81,7 @@ pub async fn start(
                 .filter_map(|(field, code)| {
                     code.map(|code| (field.to_owned(), code.as_str().to_owned()))
                 });
-            return Err(ApiError::fields(&state.catalog, errors));
+            return Err(ApiError::fields(state.catalog(), errors));
         }
     };
     let secret = DraftSecret::generate()
@@ -120,22 +120,22 @@ pub async fn confirm(
     body: JsonFields,
 ) -> Result<Json<ApplicationStatusJson>, ApiError> {
     state.limits.check(Action::CodeTry, client.ip())?;
-    let form = body.into_form(&[], &state.catalog)?;
+    let form = body.into_form(&[], state.catalog())?;
     let secret = DraftSecret::from_cookie_value(&check_id)
-        .ok_or_else(|| ApiError::not_found("確認コードの送信記録"))?;
+        .ok_or_else(|| ApiError::not_found("email-check"))?;
     let typed = typed_code(&state, &form)?;
     let session = BrowserSession::from_secret(secret);
     let row = match confirm_check(&state, &key(&session), &session.cipher(), &typed).await? {
         StatusOutcome::Shown(row) => row,
         StatusOutcome::Wrong => {
             return Err(ApiError::fields(
-                &state.catalog,
+                state.catalog(),
                 [("code".to_owned(), "code-wrong".to_owned())],
             ));
         }
         StatusOutcome::Expired => {
             return Err(ApiError::field(
-                &state.catalog,
+                state.catalog(),
                 StatusCode::GONE,
                 "receipt_number",
                 "status-code-expired",
@@ -148,7 +148,7 @@ pub async fn confirm(
     );
     let status = ApplicationStatus::parse(&row.status)
         .map_err(|_| PublicError::Internal(format!("unknown status {:?}", row.status)))?;
-    let catalog = &state.catalog;
+    let catalog = state.catalog();
     Ok(Json(ApplicationStatusJson {
         status_text: catalog
             .choice("application_status", status.as_str())

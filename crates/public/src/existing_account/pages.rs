@@ -76,7 +76,7 @@ pub fn branch_choices(state: &PublicState) -> Vec<Choice> {
             label: state
                 .catalog()
                 .tr("branch.choice")
-                .arg("name", b.name())
+                .arg("name", state.branch_name(b))
                 .arg("code", b.code())
                 .to_string(),
         })

@@ -88,7 +88,7 @@ fn page(
         layout: state.layout(),
         form,
         center_id: center.id().to_owned(),
-        center_name: center.name().to_owned(),
+        center_name: state.center_name(center).to_owned(),
         week_path: week_path(center.id()),
         visit: visit_time(slot.starts_at(), slot.ends_at(), state.lang()),
         slot: madoguchi_domain::reservation::booking::format_slot_start(slot.starts_at()),
@@ -157,12 +157,12 @@ pub async fn submit(
         Ok(booked) => Ok(DonePage {
             layout: state.layout(),
             title: state.catalog().t("reservation.booked-title").to_owned(),
-            center_name: center.name().to_owned(),
-            center_address: center.address().to_owned(),
+            center_name: state.center_name(&center).to_owned(),
+            center_address: state.center_address(&center).to_owned(),
             visit: visit_time(booked.slot.starts_at(), booked.slot.ends_at(), state.lang()),
             consultation: Some(
                 state
-                    .catalog
+                    .catalog()
                     .choice(field::CONSULTATION, booked.consultation.as_str())
                     .to_owned(),
             ),

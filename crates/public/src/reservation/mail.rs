@@ -37,8 +37,8 @@ fn visit_lines(
         .catalog()
         .mail("visit")
         .arg("time", visit_time(starts_at, ends_at, state.lang()))
-        .arg("center", center.name())
-        .arg("address", center.address())
+        .arg("center", state.center_name(center))
+        .arg("address", state.center_address(center))
         .to_string()
 }
 
@@ -73,7 +73,7 @@ fn booking_mail(
             key,
             &[
                 ("name", &contact.name),
-                ("center", center.name()),
+                ("center", state.center_name(center)),
                 ("visit", &visit),
                 ("manage", &manage),
             ],

@@ -119,10 +119,10 @@ pub async fn show(
     let now = OffsetDateTime::now_utc();
     Ok(ManagePage {
         layout: state.layout(),
-        center_name: center.name().to_owned(),
+        center_name: state.center_name(&center).to_owned(),
         visit: visit_time(booking.row.starts_at, booking.row.ends_at, state.lang()),
         consultation: state
-            .catalog
+            .catalog()
             .choice(field::CONSULTATION, &booking.row.consultation)
             .to_owned(),
         status: status_label(&state, &booking.row.status),
@@ -178,8 +178,8 @@ pub async fn change(
     Ok(DonePage {
         layout: state.layout(),
         title: state.catalog().t("reservation.changed-title").to_owned(),
-        center_name: center.name().to_owned(),
-        center_address: center.address().to_owned(),
+        center_name: state.center_name(&center).to_owned(),
+        center_address: state.center_address(&center).to_owned(),
         visit: visit_time(slot.starts_at(), slot.ends_at(), state.lang()),
         consultation: None,
         message: state.catalog().t("reservation.changed-message").to_owned(),
@@ -203,8 +203,8 @@ pub async fn cancel(
     let mut response = DonePage {
         layout: state.layout(),
         title: state.catalog().t("reservation.cancelled-title").to_owned(),
-        center_name: center.name().to_owned(),
-        center_address: center.address().to_owned(),
+        center_name: state.center_name(&center).to_owned(),
+        center_address: state.center_address(&center).to_owned(),
         visit: visit_time(booking.row.starts_at, booking.row.ends_at, state.lang()),
         consultation: None,
         message: state

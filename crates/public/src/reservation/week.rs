@@ -48,8 +48,8 @@ pub async fn centers(State(state): State<PublicState>) -> Response {
             .iter()
             .map(|c| CenterView {
                 id: c.id().to_owned(),
-                name: c.name().to_owned(),
-                address: c.address().to_owned(),
+                name: state.center_name(c).to_owned(),
+                address: state.center_address(c).to_owned(),
             })
             .collect(),
         earliest: window.earliest_days_ahead(),
@@ -124,8 +124,8 @@ pub async fn build_week(
     Ok(WeekView {
         center: CenterView {
             id: center.id().to_owned(),
-            name: center.name().to_owned(),
-            address: center.address().to_owned(),
+            name: state.center_name(center).to_owned(),
+            address: state.center_address(center).to_owned(),
         },
         days,
         previous: (from > window.first_day()).then(|| date_param(previous.max(window.first_day()))),
