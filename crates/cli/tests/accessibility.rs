@@ -124,6 +124,9 @@ async fn every_public_page_is_accessible_and_light() {
     for path in [
         "/",
         "/apply/savings-account",
+        "/apply/internet-banking",
+        "/apply/debit-card",
+        "/status",
         "/reservations",
         "/reservations/centers/naha",
         "/reservations/centers/chatan-weekend",
