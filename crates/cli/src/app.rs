@@ -10,7 +10,8 @@ use lettre::message::Mailbox;
 use madoguchi_documents::DocumentStore;
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
-use madoguchi_keyring::MailKeyring;
+use madoguchi_keyring::{MailKeyring, OfficeKeyring};
+use madoguchi_office::{OfficeDeps, OfficeState};
 use madoguchi_mail::{OutboxWorker, Transport};
 use madoguchi_public::{PublicState, RateLimitSettings};
 use madoguchi_seal::{EnvelopeWriter, PublicKeySet};
@@ -35,6 +36,8 @@ pub struct AppConfig {
     pub rate_limits: RateLimitSettings,
     /// The public site's address in e-mail links; `None` is `http://` + the bound address.
     pub public_url: Option<String>,
+    /// Client addresses besides loopback that may reach the back office.
+    pub office_allowed_clients: Vec<std::net::IpAddr>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -105,7 +108,6 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         )
     })?;
     let profile = Arc::new(config.profile);
-    let bank_name = profile.bank().name_ja().to_owned();
     let cookies = CookiePolicy {
         secure: config.cookie_secure,
     };
@@ -123,6 +125,8 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         .clone()
         .unwrap_or_else(|| format!("http://{public_addr}"));
     let reservations = *profile.reservations();
+    let office_profile = profile.clone();
+    let office_keys = PublicKeySet::load(&config.data.keys())?;
     let public_state = PublicState::new(
         store.clone(),
         profile,
@@ -144,8 +148,20 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         stop.clone(),
         "public site",
     ));
+    let office_state = OfficeState::new(OfficeDeps {
+        store: store.clone(),
+        profile: office_profile,
+        keys: office_keys,
+        keyring: Arc::new(
+            OfficeKeyring::load(&config.data.keys()).context("cannot load the back office's key")?,
+        ),
+        documents: documents.clone(),
+        cookies,
+        allowed_clients: config.office_allowed_clients.clone(),
+        public_url: public_url.clone(),
+    });
     let office =
-        madoguchi_office::router(bank_name).into_make_service_with_connect_info::<SocketAddr>();
+        madoguchi_office::router(office_state).into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(serve_until(
         office_listener,
         office,

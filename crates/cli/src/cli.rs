@@ -95,6 +95,11 @@ pub struct ServeArgs {
     /// `smtp://user:pass@mail.example.jp:587?tls=required`.
     #[arg(long, env = "MADOGUCHI_SMTP_URL")]
     pub smtp_url: Option<String>,
+
+    /// A client address besides this machine's that may reach the back office (repeatable),
+    /// e.g. a branch terminal's. Default: loopback only.
+    #[arg(long = "office-allow", env = "MADOGUCHI_OFFICE_ALLOW", value_delimiter = ',')]
+    pub office_allow: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,7 @@ pub mod receipt;
 pub mod reservation;
 pub mod romaji;
 pub mod savings;
+pub mod staff;
 pub mod text;
 pub mod verification;
 

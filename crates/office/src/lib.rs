@@ -1,58 +1,99 @@
 //! The back office (SPEC §5): served on its own listener, loopback by default, never by the
 //! public one.
 //!
+//! Its job: let bank staff sign in with a second factor, review applications with masked
+//! fields and audited reveals, approve them under four eyes, hand them off to core banking,
+//! work the loan centres' reservation calendars, and manage staff — each request allowed or
+//! refused by one table ([`routes`]) and one middleware ([`authz`]).
+//!
 //! Invariants:
 //! - it shares no handler and no route with the public site (`madoguchi-public`);
-//! - it answers only clients from loopback addresses (an allowlist comes with the deployment
-//!   checks of `madoguchi doctor`);
-//! - until staff sign-in exists, no route here shows, counts or lists any application: the
-//!   only page is a sign-in placeholder.
+//! - deny by default: the router is built from the table, and a route without a row cannot
+//!   exist; no handler compares roles or scopes;
+//! - it answers only clients from loopback addresses and the configured allowlist;
+//! - every value a customer typed is rendered by askama's HTML escaping (never `|safe`), and
+//!   every CSV cell passes `csv::cell` (formula injection);
+//! - personal data is decrypted only through [`audit::record`] first: no event, no data.
 
-use std::net::SocketAddr;
+pub mod audit;
+pub mod authz;
+mod error;
+mod home;
+pub mod routes;
+pub mod session;
+mod sign_in;
+mod state;
+mod view;
 
-use askama::Template;
-use askama_web::WebTemplate;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
+
+pub use error::OfficeError;
+pub use routes::{RouteInfo, route_table};
+pub use state::{OfficeDeps, OfficeState};
 
 /// The back office's router. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that the client address is known.
-pub fn router(bank_name: String) -> Router {
+pub fn router(state: OfficeState) -> Router {
     let (body_limit, timeout) = request_limits(MAX_FORM_BODY_BYTES);
-    Router::new()
-        .route("/", get(move || sign_in(bank_name.clone())))
-        .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
-        .layer(middleware::from_fn(loopback_only))
+    let table = routes::table();
+    let policies: authz::Policies = Arc::new(
+        table
+            .iter()
+            .map(|r| ((r.method.clone(), r.path.to_owned()), r.policy))
+            .collect(),
+    );
+    let allowed: Arc<[IpAddr]> = state.inner.allowed_clients.clone().into();
+    let mut router = Router::new();
+    for route in table {
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .route_layer(middleware::from_fn_with_state(
+            (state.clone(), policies),
+            authz::enforce,
+        ))
+        .fallback(|| async { error::status_page(StatusCode::NOT_FOUND) })
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(allowed, allowed_clients_only))
         .layer(middleware::from_fn(security_headers))
         .layer(body_limit)
         .layer(timeout)
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "sign_in.html")]
-struct SignInPage {
-    bank_name: String,
+/// The stylesheet of every page.
+pub(crate) async fn stylesheet() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
+        include_str!("../static/office.css"),
+    )
+        .into_response()
 }
 
-async fn sign_in(bank_name: String) -> impl IntoResponse {
-    SignInPage { bank_name }
-}
-
-/// Refuses every client that is not on this machine.
-async fn loopback_only(request: Request, next: Next) -> Response {
+/// Refuses every client that is neither on this machine nor on the allowlist.
+async fn allowed_clients_only(
+    State(allowed): State<Arc<[IpAddr]>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+        .map(|c| c.0.ip());
     match peer {
-        Some(addr) if addr.ip().is_loopback() => next.run(request).await,
+        Some(ip) if ip.is_loopback() || allowed.contains(&ip) => next.run(request).await,
         _ => {
-            tracing::warn!(peer = ?peer, "back office refused a non-loopback client");
+            tracing::warn!(peer = ?peer, "back office refused a client not on its allowlist");
             (StatusCode::FORBIDDEN, "forbidden").into_response()
         }
     }

@@ -14,6 +14,7 @@
 //!   the outbox message that announces it (transactional outbox).
 
 mod api_check;
+mod audit;
 mod backend;
 mod booking;
 mod clock;
@@ -23,9 +24,11 @@ mod email_check;
 mod error;
 mod group_commit;
 mod outbox;
+mod scope;
 mod status;
 mod submission;
 
+pub use audit::AuditEventRow;
 pub use backend::{Backend, Store};
 pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount, SlotRef};
 pub use clock::db_time;

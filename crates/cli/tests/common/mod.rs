@@ -290,6 +290,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         transport: Transport::Folder(data.outbox()),
         rate_limits: options.rate_limits,
         public_url: None,
+        office_allowed_clients: Vec::new(),
     }
 }
 

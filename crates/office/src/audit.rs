@@ -1,0 +1,60 @@
+//! The one function through which the back office records what staff read and change.
+//!
+//! Interim: the audit issue replaces the storage with a hash-chained log. Callers already
+//! follow its rule: **write the event first, return the data after** — when the event cannot
+//! be written, the data is not shown ([`record`] returns an error the caller propagates).
+
+use madoguchi_store::AuditEventRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::OfficeState;
+use crate::error::OfficeError;
+use crate::session::StaffSession;
+
+/// What happened, to what, and which fields (names only).
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// e.g. `application.reveal`, `document.open`, `application.status`, `staff.add`.
+    pub action: &'a str,
+    /// `application`, `booking`, `document`, `staff`, `batch`, ...
+    pub subject_kind: Option<&'a str>,
+    pub subject_id: Option<String>,
+    /// The exact field names read or changed.
+    pub fields: &'a [&'a str],
+    /// The purpose chosen from the list (reveals and document views).
+    pub purpose: Option<&'a str>,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: &'a str,
+}
+
+/// Records `event` done by `staff` (or, without a session, by `actor` such as
+/// `anonymous` for a failed sign-in).
+pub(crate) async fn record(
+    state: &OfficeState,
+    staff: Option<&StaffSession>,
+    actor_address: Option<String>,
+    event: Event<'_>,
+) -> Result<(), OfficeError> {
+    let row = AuditEventRow {
+        id: Uuid::now_v7(),
+        at: OffsetDateTime::now_utc(),
+        actor: staff.map_or_else(
+            || "anonymous".to_owned(),
+            |s| format!("staff:{}", s.staff_id),
+        ),
+        actor_address,
+        session: staff.map(|s| s.audit_id.clone()),
+        action: event.action.to_owned(),
+        subject_kind: event.subject_kind.map(str::to_owned),
+        subject_id: event.subject_id,
+        fields: event.fields.join(","),
+        purpose: event.purpose.map(str::to_owned),
+        outcome: event.outcome.to_owned(),
+    };
+    state
+        .store()
+        .insert_audit_event(&row)
+        .await
+        .map_err(OfficeError::Audit)
+}
