@@ -24,6 +24,8 @@ pub struct Event<'a> {
     pub fields: &'a [&'a str],
     /// The purpose chosen from the list (reveals and document views).
     pub purpose: Option<&'a str>,
+    /// Counts or codes, never content.
+    pub detail: Option<String>,
     /// `ok`, `denied` or `failed`.
     pub outcome: &'a str,
 }
@@ -50,6 +52,7 @@ pub(crate) async fn record(
         subject_id: event.subject_id,
         fields: event.fields.join(","),
         purpose: event.purpose.map(str::to_owned),
+        detail: event.detail,
         outcome: event.outcome.to_owned(),
     };
     state

@@ -21,6 +21,8 @@ pub struct AuditEventRow {
     /// Comma-separated field names.
     pub fields: String,
     pub purpose: Option<String>,
+    /// Counts or codes (e.g. what a purge deleted), never content.
+    pub detail: Option<String>,
     pub outcome: String,
 }
 
@@ -30,8 +32,8 @@ impl Store {
         with_db!(self, write, Db, pool => {
             sqlx::query::<Db>(
                 "INSERT INTO audit_events (id, at, actor, actor_address, session, action, \
-                 subject_kind, subject_id, fields, purpose, outcome) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 subject_kind, subject_id, fields, purpose, detail, outcome) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(event.id)
             .bind(db_time(event.at))
@@ -43,6 +45,7 @@ impl Store {
             .bind(&event.subject_id)
             .bind(&event.fields)
             .bind(&event.purpose)
+            .bind(&event.detail)
             .bind(&event.outcome)
             .execute(pool)
             .await?;
@@ -55,7 +58,7 @@ impl Store {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, AuditEventRow>(
                 "SELECT id, at, actor, actor_address, session, action, subject_kind, subject_id, \
-                 fields, purpose, outcome FROM audit_events ORDER BY seq DESC LIMIT $1",
+                 fields, purpose, detail, outcome FROM audit_events ORDER BY seq DESC LIMIT $1",
             )
             .bind(limit)
             .fetch_all(pool)

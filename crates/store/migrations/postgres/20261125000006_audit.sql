@@ -13,6 +13,7 @@ CREATE TABLE audit_events (
     subject_id    TEXT,
     fields        TEXT NOT NULL,      -- the field names read or changed, comma-separated
     purpose       TEXT,
+    detail        TEXT,               -- counts or codes (e.g. purge counts), never content
     outcome       TEXT NOT NULL       -- ok | denied | failed
 );
 CREATE INDEX audit_events_subject ON audit_events (subject_kind, subject_id);
