@@ -65,11 +65,12 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The back office is loopback-only for now; the development mode is loopback-only entirely.
+/// The back office listens on loopback unless an explicit client allowlist says who else may
+/// reach it (and never in the development mode); the development mode is loopback-only entirely.
 fn check_addresses(args: &ServeArgs) -> anyhow::Result<()> {
-    if !args.office_addr.ip().is_loopback() {
+    if !args.office_addr.ip().is_loopback() && (args.office_allow.is_empty() || args.demo) {
         bail!(
-            "--office-addr {} is not a loopback address: the back office must not be reachable from outside this machine (use 127.0.0.1:PORT)",
+            "--office-addr {} is not a loopback address: the back office must not be reachable from outside this machine (use 127.0.0.1:PORT, or name the staff terminals that may reach it with --office-allow ADDRESS; never with --demo)",
             args.office_addr
         );
     }

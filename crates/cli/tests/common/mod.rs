@@ -42,7 +42,7 @@ pub fn pg_base_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
-fn in_ci() -> bool {
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
@@ -76,6 +76,10 @@ pub struct Options {
     pub rate_limits: madoguchi_public::RateLimitSettings,
     /// Replaces `key = value` lines of the demo profile (`(old line, new line)`).
     pub profile_edits: Vec<(&'static str, &'static str)>,
+    /// Where the back office listens (default 127.0.0.1:0).
+    pub office_addr: Option<std::net::SocketAddr>,
+    /// Client addresses besides loopback that may reach the back office.
+    pub office_allowed_clients: Vec<std::net::IpAddr>,
 }
 
 impl Options {
@@ -90,6 +94,8 @@ impl Options {
                 bookings_per_minute: many,
             },
             profile_edits: Vec::new(),
+            office_addr: None,
+            office_allowed_clients: Vec::new(),
         }
     }
 
@@ -284,13 +290,15 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         data: data.clone(),
         database_url: Some(database_url.to_owned()),
         public_addr: "127.0.0.1:0".parse().expect("addr"),
-        office_addr: "127.0.0.1:0".parse().expect("addr"),
+        office_addr: options
+            .office_addr
+            .unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")),
         cookie_secure: false,
         mail_from: "no-reply@demo-bank.example".to_owned(),
         transport: Transport::Folder(data.outbox()),
         rate_limits: options.rate_limits,
         public_url: None,
-        office_allowed_clients: Vec::new(),
+        office_allowed_clients: options.office_allowed_clients.clone(),
     }
 }
 
