@@ -124,7 +124,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{public_addr}"));
-    let reservations = *profile.reservations();
+    let purge_profile = profile.clone();
     let office_profile = profile.clone();
     let office_keys = PublicKeySet::load(&config.data.keys())?;
     let public_state = PublicState::new(
@@ -159,6 +159,11 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         cookies,
         allowed_clients: config.office_allowed_clients.clone(),
         public_url: public_url.clone(),
+        handoff_dir: crate::commands::handoff::handoff_dir(&config.data),
+        handoff_signing_key: config
+            .data
+            .keys()
+            .join(madoguchi_handoff::SIGNING_KEY_FILE),
     });
     let office =
         madoguchi_office::router(office_state).into_make_service_with_connect_info::<SocketAddr>();
@@ -170,7 +175,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     ));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport);
     tasks.spawn(worker.run(stop.clone()));
-    tasks.spawn(purge_expired(store.clone(), reservations, documents, stop));
+    tasks.spawn(purge_expired(store.clone(), purge_profile, documents, stop));
     Ok(RunningApp {
         public_addr,
         office_addr,
@@ -201,45 +206,46 @@ async fn serve_until(
     }
 }
 
-/// Every minute: deletes expired e-mail checks and drafts (data and the only copy of their
-/// key), and the personal data of bookings cancelled or visited longer ago than the profile's
-/// retention (their data key too: crypto-shredding). Logs counts, never content.
+/// Every minute: one retention pass (`commands::purge`): expired e-mail checks and drafts,
+/// documents of discarded or expired drafts, applications' personal data and identity
+/// documents past the profile's retention, bookings' personal data past theirs — each
+/// record's data key with it (crypto-shredding). A pass that deleted something is audited
+/// (`system:purge`, counts only) and logged as counts, never content. Once an hour, stray
+/// files of the documents folder are swept.
 async fn purge_expired(
     store: Store,
-    reservations: madoguchi_domain::profile::ReservationWindow,
+    profile: Arc<BankProfile>,
     documents: DocumentStore,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut passes: u64 = 0;
     loop {
         let now = time::OffsetDateTime::now_utc();
-        match store.purge_expired_drafts(now).await {
-            Ok((0, 0)) => {}
-            Ok((checks, drafts)) => tracing::info!(checks, drafts, "expired drafts purged"),
-            Err(e) => tracing::error!(error = %e, "purging expired drafts failed"),
+        match crate::commands::purge::purge_once(&store, &documents, &profile, now, false).await {
+            Ok(report) if report.is_empty() => {}
+            Ok(report) => {
+                tracing::info!(counts = %report.counts(), "retention purge");
+                let audited = crate::commands::purge::audit_run(
+                    &store,
+                    crate::commands::purge::SYSTEM_ACTOR,
+                    &report,
+                )
+                .await;
+                if let Err(e) = audited {
+                    tracing::error!(error = %e, "the retention purge's audit event was not written");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "retention purge failed"),
         }
-        // Documents of discarded or expired drafts every pass; stray files once an hour.
-        let sweep = passes.is_multiple_of(60);
+        // Stray files (interrupted writes) once an hour.
+        if passes.is_multiple_of(60) {
+            match crate::documents::sweep_stray_files(&store, &documents).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(stray_files = n, "stray document files swept"),
+                Err(e) => tracing::error!(error = %e, "sweeping document files failed"),
+            }
+        }
         passes += 1;
-        match crate::documents::purge(&store, &documents, now, sweep).await {
-            Ok(p) if p.orphans == 0 && p.stray_files == 0 => {}
-            Ok(p) => tracing::info!(
-                documents = p.orphans,
-                stray_files = p.stray_files,
-                "identity documents of discarded or expired drafts purged"
-            ),
-            Err(e) => tracing::error!(error = %e, "purging identity documents failed"),
-        }
-        let before = now - reservations.retention();
-        match store.purge_bookings(before, before, now).await {
-            Ok(purged) if purged.bookings == 0 && purged.holders == 0 => {}
-            Ok(purged) => tracing::info!(
-                bookings = purged.bookings,
-                addresses = purged.holders,
-                "booking personal data purged after retention"
-            ),
-            Err(e) => tracing::error!(error = %e, "purging bookings failed"),
-        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stop.changed() => {}

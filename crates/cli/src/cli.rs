@@ -45,6 +45,98 @@ pub enum Command {
     /// Manage the server's keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage back-office staff accounts. Exit codes: 0 done, 1 error (database, keys),
+    /// 2 usage or a value refused (the message names the option and the fix), 3 no such
+    /// member of staff, 4 the username is already taken.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Hand approved applications off to core banking, and import its answer.
+    #[command(subcommand)]
+    Handoff(HandoffCommand),
+    /// The core banking side's tool: open a hand-off batch with the core-banking private key.
+    #[command(subcommand)]
+    Core(CoreCommand),
+    /// Delete what the retention policy no longer allows to keep (also run by `serve`
+    /// every minute). Exit codes: 0 done, 1 error.
+    Purge(PurgeArgs),
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PrintFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON document on standard output, for scripts.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandoffCommand {
+    /// Write ONE batch of every approved application: personal fields decrypted with the
+    /// back office's key, sealed secrets copied through unopened, the whole sealed to the
+    /// core-banking public key, with a manifest signed by the hand-off signing key. The
+    /// applications become handed-off. Exit codes: 0 done (also when nothing was approved),
+    /// 1 error (nothing handed off).
+    Export {
+        /// Where to write `<batch>.batch` and `<batch>.manifest.json` (default
+        /// `<data-dir>/handoff`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// How to print the result.
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+    /// Import core banking's answer (JSON: a list of {"receipt_number", "outcome": "opened",
+    /// "branch_code", "account_number"} or {"receipt_number", "outcome": "refused",
+    /// "reason"}, bare or as {"results": [...]}). Opened → completed (account number stored
+    /// encrypted; secrets and identity documents deleted at once); refused → rejected.
+    /// Importing twice changes nothing the second time. Exit codes: 0 read (unknown receipt
+    /// numbers and unusable results are reported, not fatal), 1 error.
+    Import {
+        /// The answer file.
+        result: PathBuf,
+        /// How to print the result.
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoreCommand {
+    /// Verify a batch's signed manifest and hash, then decrypt it and open every sealed
+    /// secret; print the applications as JSON (fields and secrets in clear) on standard
+    /// output. Exit codes: 0 opened, 1 cannot read a file or key, 2 usage, 3 refused (the
+    /// manifest or the batch was altered, or signed by another key: nothing decrypted),
+    /// 4 the batch or a secret does not open with this key.
+    Open {
+        /// The core-banking PRIVATE key file (mode 0600).
+        #[arg(long)]
+        key: PathBuf,
+        /// The back office's `handoff-signing.pub`: only batches it signed are opened.
+        #[arg(long, env = "MADOGUCHI_HANDOFF_SIGNER")]
+        signer: Option<PathBuf>,
+        /// The manifest (default: `<batch>.manifest.json` beside the batch).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// The `.batch` file.
+        batch: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PurgeArgs {
+    /// Show what would be deleted (counts, receipt numbers and ids; no personal data) and
+    /// delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Use the demo bank's retention periods when no --config is given (development only:
+    /// without either, purge refuses rather than guess a bank's periods).
+    #[arg(long)]
+    pub demo: bool,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+    pub format: PrintFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -110,5 +202,43 @@ pub enum KeysCommand {
         /// in production it belongs to the core banking system, never to this server.
         #[arg(long)]
         core_private_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a member of staff. Prints a one-time password, shown only this once; it must be
+    /// changed at the first sign-in, where the authenticator app (TOTP) is also registered.
+    Add {
+        /// The sign-in name: 3-32 lower-case letters, digits, '.', '-' or '_', starting with a
+        /// letter (e.g. tanaka.k).
+        #[arg(long)]
+        username: String,
+        /// operator, supervisor, consultant, auditor or administrator.
+        #[arg(long)]
+        role: String,
+        /// Whose data the role may touch: bank, branches:001,002 or centers:shinjuku.
+        #[arg(long)]
+        scope: String,
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+    /// Disable a member of staff: their sessions stop working at once.
+    Disable {
+        /// The username.
+        username: String,
+    },
+    /// Give a member of staff a new one-time password (printed once), clear their
+    /// authenticator registration and end their sessions.
+    Reset {
+        /// The username.
+        username: String,
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+    /// List the staff: username, role, scope, state (active, new, locked, disabled).
+    List {
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
     },
 }

@@ -1,12 +1,16 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use madoguchi::cli::{Cli, Command, KeysCommand};
+use madoguchi::cli::{Cli, Command, CoreCommand, HandoffCommand, KeysCommand};
 use madoguchi::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    // The core banking side's tool: no database, no runtime, its own exit codes.
+    if let Command::Core(CoreCommand::Open { .. }) = &cli.command {
+        return commands::core::main(&cli);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -14,6 +18,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Staff accounts: their own exit codes (see `commands::staff`).
+    if let Command::Staff(command) = &cli.command {
+        return runtime.block_on(commands::staff::main(&cli, command));
+    }
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Serve(args) => commands::serve::run(&cli, args).await,
@@ -21,6 +29,17 @@ fn main() -> ExitCode {
             Command::Keys(KeysCommand::Init { core_private_key }) => {
                 commands::keys::init(&cli, core_private_key.as_deref())
             }
+            Command::Handoff(HandoffCommand::Export { out, format }) => {
+                commands::handoff::export(&cli, out.as_deref(), *format).await
+            }
+            Command::Handoff(HandoffCommand::Import { result, format }) => {
+                commands::handoff::import(&cli, result, *format).await
+            }
+            // Answered above, before the runtime starts.
+            Command::Core(_) => Ok(()),
+            Command::Purge(args) => commands::purge::run(&cli, args).await,
+            // Answered above, with its own exit codes.
+            Command::Staff(_) => Ok(()),
         }
     });
     match result {

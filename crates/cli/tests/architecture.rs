@@ -160,3 +160,33 @@ fn identity_documents_are_written_by_a_crate_that_cannot_read_them_back() {
         );
     }
 }
+
+#[test]
+fn the_handoff_format_links_no_server_and_no_private_key() {
+    let graph = normal_dependency_graph();
+    assert!(
+        reachable(&graph, "madoguchi-core-open").contains("madoguchi-handoff"),
+        "the core tool reads batches through madoguchi-handoff"
+    );
+    let handoff = reachable(&graph, "madoguchi-handoff");
+    for forbidden in [
+        // The core banking side links it: it must not bring the server's keys or storage.
+        "madoguchi-keyring",
+        "madoguchi-store",
+        "madoguchi-office",
+        "sqlx",
+        "axum",
+        // It writes batches with public keys only; opening is core-open's.
+        "madoguchi-core-open",
+    ] {
+        assert!(
+            !handoff.contains(forbidden),
+            "madoguchi-handoff must not depend on {forbidden}"
+        );
+    }
+    // The public site never signs a hand-off manifest: the signing key is the back office's.
+    assert!(
+        !reachable(&graph, "madoguchi-public").contains("madoguchi-handoff"),
+        "madoguchi-public must not depend on madoguchi-handoff"
+    );
+}

@@ -188,6 +188,8 @@ async fn serve_demo_creates_what_it_needs_prints_its_urls_and_stops_cleanly() {
         "blind-index.key",
         "csrf.key",
         "core-banking.pub",
+        "handoff-signing.key",
+        "handoff-signing.pub",
     ] {
         assert!(data.join("keys").join(key).exists(), "{key} created");
     }

@@ -928,7 +928,7 @@ fn three_bookings_a_minute() -> Options {
             bookings_per_minute: std::num::NonZeroU32::new(3).expect("non-zero"),
             ..Default::default()
         },
-        profile_edits: Vec::new(),
+        ..Options::default()
     }
 }
 

@@ -431,7 +431,7 @@ async fn status_checks_are_rate_limited_per_client() {
             code_tries_per_minute: two,
             ..Default::default()
         },
-        profile_edits: Vec::new(),
+        ..Options::default()
     };
     let Some(app) = TestApp::spawn_with(Db::Sqlite, options).await else {
         return;

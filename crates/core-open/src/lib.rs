@@ -14,6 +14,13 @@
 //!   *expected* kind and the AAD is the *expected* subject, so a secret moved to another
 //!   application or relabelled fails authentication. Malformed input is an error, never a panic.
 //! - The opened secret is returned in a `Zeroizing` buffer and never printed.
+//! - A hand-off batch ([`CorePrivateKey::open_batch`]) is decrypted only after its manifest's
+//!   signature (by the pinned hand-off signing key) and the batch file's SHA-256 checked out;
+//!   every secret in it is then opened for its own application and kind.
+
+mod batch;
+
+pub use batch::{BatchOpenError, OpenedApplication, OpenedBatch};
 
 use std::fmt;
 use std::path::Path;

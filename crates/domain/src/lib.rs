@@ -29,6 +29,7 @@ pub mod era;
 pub mod error;
 pub mod internet_banking;
 mod macros;
+pub mod mask;
 pub mod password;
 pub mod person;
 pub mod pin;

@@ -61,11 +61,21 @@ impl ApplicationStatus {
         )
     }
 
+    /// Whether core banking's answer to a hand-off (`madoguchi handoff import`) moves an
+    /// application from this status to `next`: handed off → completed when it opened the
+    /// account, → rejected when it refused. Not a move staff can make.
+    pub const fn core_answer_moves_to(self, next: ApplicationStatus) -> bool {
+        matches!(
+            (self, next),
+            (Self::HandedOff, Self::Completed) | (Self::HandedOff, Self::Rejected)
+        )
+    }
+
     /// Whether staff (or the applicant, for withdrawal) may move an application from this
     /// status to `next`. Staying in the same status is not a move.
     ///
     /// - rejected: only from submitted, in review or more information needed: once approved
-    ///   the bank has decided;
+    ///   the bank has decided (core banking's refusal is [`Self::core_answer_moves_to`]);
     /// - withdrawn: from any status before handed off: after that core banking holds it;
     /// - expired: only while the bank waits for the applicant (submitted, more information
     ///   needed).
@@ -163,6 +173,16 @@ mod tests {
             for to in ApplicationStatus::ALL {
                 let expected = allowed.contains(&(*from, *to));
                 assert_eq!(from.can_move_to(*to), expected, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn core_banking_answers_only_handed_off_applications() {
+        for from in ApplicationStatus::ALL {
+            for to in ApplicationStatus::ALL {
+                let expected = *from == HandedOff && matches!(to, Completed | Rejected);
+                assert_eq!(from.core_answer_moves_to(*to), expected, "{from} -> {to}");
             }
         }
     }

@@ -9,6 +9,8 @@ mod cookies;
 mod headers;
 mod limits;
 
-pub use cookies::{CookiePolicy, read_cookie, remove_cookie, set_cookie};
+pub use cookies::{
+    CookiePolicy, read_cookie, remove_cookie, remove_strict_cookie, set_cookie, set_strict_cookie,
+};
 pub use headers::security_headers;
 pub use limits::{MAX_FORM_BODY_BYTES, REQUEST_TIMEOUT, request_limits};

@@ -5,6 +5,9 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use madoguchi_handoff::{
+    HandoffSigningKey, HandoffVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
+};
 use madoguchi_seal::keyfile::{
     BLIND_INDEX_KEY, CORE_BANKING_PUB, CSRF_KEY, KeyFileError, KeyRole, MAIL_KEY, MAIL_PUB,
     OFFICE_KEY, OFFICE_PUB,
@@ -155,7 +158,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
 }
 
 /// Creates, in `keys_dir`, whichever of these is absent, and keeps the others:
-/// `office.key`/`office.pub`, `mail.key`/`mail.pub`, `blind-index.key`, `csrf.key`, and a
+/// `office.key`/`office.pub`, `mail.key`/`mail.pub`, `blind-index.key`, `csrf.key`,
+/// `handoff-signing.key`/`handoff-signing.pub` (Ed25519, signs hand-off manifests), and a
 /// DEVELOPMENT core-banking pair: `core-banking.pub` in `keys_dir`, its private key at
 /// `core_private_out` (refused inside `data_dir`, `keys_dir` or the keys folder's parent; its
 /// folder must exist). `keys_dir` is usually `<data_dir>/keys` and is created with mode 0700.
@@ -222,6 +226,13 @@ pub fn init_keys(
     };
     report.push(&path, "CSRF key", outcome);
 
+    // The hand-off signing key: signs batch manifests; its public half goes to core banking.
+    let key_path = keys_dir.join(SIGNING_KEY_FILE);
+    let pub_path = keys_dir.join(VERIFYING_KEY_FILE);
+    let (key_outcome, pub_outcome) = ensure_handoff_signing(&key_path, &pub_path)?;
+    report.push(&key_path, "hand-off signing key", key_outcome);
+    report.push(&pub_path, "hand-off verifying key", pub_outcome);
+
     let pub_path = keys_dir.join(CORE_BANKING_PUB);
     let (key_outcome, pub_outcome) = ensure_core(&core_out, &pub_path)?;
     report.push(
@@ -268,6 +279,46 @@ fn ensure_pair(
             let key = PrivateKey::generate()?;
             write_new_file(key_path, key.to_file_text(role).as_bytes(), PRIVATE_MODE)?;
             write_public(pub_path, &key, role)?;
+            Ok((KeyInitOutcome::Created, KeyInitOutcome::Created))
+        }
+    }
+}
+
+/// The hand-off signing pair (Ed25519), like [`ensure_pair`].
+fn ensure_handoff_signing(
+    key_path: &Path,
+    pub_path: &Path,
+) -> Result<(KeyInitOutcome, KeyInitOutcome), InitError> {
+    let write_pub = |key: &HandoffSigningKey| {
+        write_new_file(
+            pub_path,
+            key.verifying_key().to_file_text().as_bytes(),
+            PUBLIC_MODE,
+        )
+    };
+    match (exists(key_path)?, exists(pub_path)?) {
+        (true, true) => {
+            let key = HandoffSigningKey::load(key_path)?;
+            if HandoffVerifyingKey::load(pub_path)? != key.verifying_key() {
+                return Err(InitError::Mismatch {
+                    private: key_path.to_path_buf(),
+                    public: pub_path.to_path_buf(),
+                });
+            }
+            Ok((KeyInitOutcome::Kept, KeyInitOutcome::Kept))
+        }
+        (true, false) => {
+            write_pub(&HandoffSigningKey::load(key_path)?)?;
+            Ok((KeyInitOutcome::Kept, KeyInitOutcome::Created))
+        }
+        (false, true) => Err(InitError::OrphanPublic {
+            private: key_path.to_path_buf(),
+            public: pub_path.to_path_buf(),
+        }),
+        (false, false) => {
+            let key = HandoffSigningKey::generate()?;
+            write_new_file(key_path, key.to_file_text().as_bytes(), PRIVATE_MODE)?;
+            write_pub(&key)?;
             Ok((KeyInitOutcome::Created, KeyInitOutcome::Created))
         }
     }

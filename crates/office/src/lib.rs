@@ -17,11 +17,17 @@
 
 pub mod audit;
 pub mod authz;
+mod audit_log;
+mod calendar;
+mod csv;
 mod error;
+pub mod handoff;
 mod home;
+mod review;
 pub mod routes;
 pub mod session;
-mod sign_in;
+pub mod sign_in;
+pub mod staff_admin;
 mod state;
 mod view;
 

@@ -92,11 +92,45 @@ pub(crate) fn table() -> Vec<Route> {
         row(GET, "/static/office.css", Anyone, Nobody, false, crate::stylesheet),
         // --- sign-in, second factor, password, sign-out ---
         row(GET, "/sign-in", Anyone, Nobody, false, crate::sign_in::form),
+        row(POST, "/sign-in", Anyone, Nobody, false, crate::sign_in::submit),
+        row(GET, "/sign-in/second-factor", SigningIn, Nobody, false, crate::sign_in::second_factor_form),
+        row(POST, "/sign-in/second-factor", SigningIn, Nobody, false, crate::sign_in::second_factor),
+        row(GET, "/totp/enroll", SigningIn, Nobody, false, crate::sign_in::enroll_form),
+        row(POST, "/totp/enroll", SigningIn, Nobody, false, crate::sign_in::enroll),
+        row(GET, "/password", SigningIn, Nobody, false, crate::sign_in::password_form),
+        row(POST, "/password", SigningIn, Nobody, false, crate::sign_in::password),
+        row(GET, "/reauth", SigningIn, Nobody, false, crate::sign_in::reauth_form),
+        row(POST, "/reauth", SigningIn, Nobody, false, crate::sign_in::reauth),
+        row(POST, "/sign-out", SigningIn, Nobody, false, crate::sign_in::sign_out),
         // --- staff administration ---
+        row(GET, "/staff", Roles(ADMINISTRATORS), Nobody, false, crate::staff_admin::list),
+        row(GET, "/staff/new", Roles(ADMINISTRATORS), Nobody, false, crate::staff_admin::new_form),
+        row(POST, "/staff", Roles(ADMINISTRATORS), Nobody, true, crate::staff_admin::create),
+        row(POST, "/staff/{staff}/disable", Roles(ADMINISTRATORS), Nobody, true, crate::staff_admin::disable),
+        row(POST, "/staff/{staff}/reset", Roles(ADMINISTRATORS), Nobody, true, crate::staff_admin::reset),
         // --- queue and review ---
+        row(GET, "/applications", Roles(REVIEWERS), Nobody, false, crate::review::queue::page),
+        row(POST, "/applications/export", Roles(REVIEWERS), Nobody, true, crate::review::export::export),
+        row(GET, "/applications/{application}", Roles(REVIEWERS), Subject::Application, false, crate::review::detail::page),
+        row(POST, "/applications/{application}/reveal", Roles(REVIEWERS), Subject::Application, true, crate::review::reveal::reveal),
+        row(POST, "/applications/{application}/notes", Roles(REVIEWERS), Subject::Application, false, crate::review::notes::add),
+        row(POST, "/applications/{application}/status", Roles(REVIEWERS), Subject::Application, false, crate::review::status::change),
+        row(POST, "/applications/{application}/decision", Roles(DECIDERS), Subject::Application, false, crate::review::status::decide),
+        row(POST, "/documents/{document}", Roles(REVIEWERS), Subject::Document, true, crate::review::documents::open),
         // --- hand-off ---
+        row(GET, "/handoff", Roles(DECIDERS), Nobody, false, crate::handoff::page),
+        row(POST, "/handoff", Roles(DECIDERS), Nobody, true, crate::handoff::export_now),
+        row(GET, "/handoff/batches/{batch}", Roles(DECIDERS), Nobody, false, crate::handoff::download),
         // --- reservations calendar ---
+        row(GET, "/reservations", Roles(CONSULTANTS), Nobody, false, crate::calendar::week::centers),
+        row(GET, "/reservations/{center}", Roles(CONSULTANTS), Subject::Center, false, crate::calendar::week::week),
+        row(POST, "/reservations/{center}/block", Roles(CONSULTANTS), Subject::Center, false, crate::calendar::block::block),
+        row(POST, "/reservations/{center}/free", Roles(CONSULTANTS), Subject::Center, false, crate::calendar::block::free),
+        row(GET, "/bookings/{booking}", Roles(CONSULTANTS), Subject::Booking, false, crate::calendar::booking::show),
+        row(POST, "/bookings/{booking}/reveal", Roles(CONSULTANTS), Subject::Booking, true, crate::calendar::booking::reveal),
+        row(POST, "/bookings/{booking}/outcome", Roles(CONSULTANTS), Subject::Booking, false, crate::calendar::booking::outcome),
         // --- audit log ---
+        row(GET, "/audit", Roles(AUDITORS), Nobody, false, crate::audit_log::page),
     ]
 }
 

@@ -25,6 +25,11 @@ pub struct OfficeDeps {
     pub allowed_clients: Vec<IpAddr>,
     /// The public site's address, for links in e-mails to applicants.
     pub public_url: String,
+    /// Where hand-off batches are written (`<data-dir>/handoff`).
+    pub handoff_dir: std::path::PathBuf,
+    /// The hand-off signing key file (`<keys>/handoff-signing.key`), read when a batch is
+    /// signed so that a server started before the key existed still serves everything else.
+    pub handoff_signing_key: std::path::PathBuf,
 }
 
 /// Shared state of the back-office router; cheap to clone.

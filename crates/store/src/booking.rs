@@ -83,7 +83,9 @@ pub struct BookingPurge {
     pub holders: u64,
 }
 
-/// Takes one place of `$slot` in `$tx`, or fails with [`StoreError::SlotFull`].
+/// Takes one place of `$slot` in `$tx`, or fails with [`StoreError::SlotFull`] — also when
+/// the back office blocked the slot: the same statement checks the flag under the row's lock,
+/// so a booking cannot slip in after a block committed (`calendar.rs`).
 macro_rules! take_place {
     ($db:ty, $tx:ident, $slot:expr) => {
         async {
@@ -97,6 +99,7 @@ macro_rules! take_place {
                  ON CONFLICT (center_id, starts_at) DO UPDATE \
                  SET booked = reservation_slots.booked + 1, capacity = excluded.capacity \
                  WHERE reservation_slots.booked < excluded.capacity \
+                 AND NOT reservation_slots.blocked \
                  RETURNING booked",
             )
             .bind(&slot.center_id)

@@ -17,25 +17,42 @@ mod api_check;
 mod audit;
 mod backend;
 mod booking;
+mod calendar;
 mod clock;
 mod documents;
 mod draft;
 mod email_check;
 mod error;
 mod group_commit;
+mod handoff;
 mod outbox;
+mod retention;
+mod review;
 mod scope;
+mod staff;
+mod staff_session;
 mod status;
 mod submission;
 
 pub use audit::AuditEventRow;
 pub use backend::{Backend, Store};
 pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount, SlotRef};
+pub use calendar::{CenterBooking, SlotState, VisitOutcome};
 pub use clock::db_time;
 pub use documents::{DocumentKey, DocumentRow, NewDocument};
 pub use draft::DraftRow;
 pub use email_check::{CodeAttempt, EmailCheckRow};
 pub use error::StoreError;
+pub use handoff::{
+    HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, HandoffTarget,
+};
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
+pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};
+pub use review::{
+    AuditPageRow, HistoryRow, NewNote, NoteRow, QueueCursor, QueueQuery, QueueRow, ReviewRow,
+    StatusMove,
+};
+pub use staff::{NewStaff, StaffRow, StaffTotpRow};
+pub use staff_session::{NewStaffSession, StaffSessionRow};
 pub use status::ApplicationStatusRow;
 pub use submission::{EncryptedRecord, NewApplication, SealedSecretRow};

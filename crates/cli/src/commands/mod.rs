@@ -1,5 +1,9 @@
 //! One module per subcommand.
 
+pub mod core;
+pub mod handoff;
 pub mod keys;
 pub mod migrate;
+pub mod purge;
 pub mod serve;
+pub mod staff;

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod documents;
 pub mod existing_account;
 pub mod logs;
+pub mod office;
 pub mod reservation;
 
 use std::path::{Path, PathBuf};

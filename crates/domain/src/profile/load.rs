@@ -49,6 +49,12 @@ pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> 
         180,
         1..=36_500,
     )?;
+    let documents_days = source.number(
+        retention.documents_days_after_decision.as_ref(),
+        "retention.documents_days_after_decision",
+        7,
+        0..=365,
+    )?;
     Ok(BankProfile {
         bank: bank(&source, &raw.bank)?,
         branches: branches(&source, &raw.branches)?,
@@ -64,6 +70,7 @@ pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> 
         retention: Retention {
             completed_days: medium(completed_days),
             rejected_days: medium(rejected_days),
+            documents_days_after_decision: medium(documents_days),
         },
         calendar: holidays(&source, &raw.holidays)?,
     })

@@ -119,6 +119,7 @@ pub(super) struct RawReservations {
 pub(super) struct RawRetention {
     pub completed_days: Option<Number>,
     pub rejected_days: Option<Number>,
+    pub documents_days_after_decision: Option<Number>,
 }
 
 #[derive(Deserialize, Default)]

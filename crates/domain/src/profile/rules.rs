@@ -233,6 +233,9 @@ pub struct Retention {
     pub(super) completed_days: u32,
     /// Rejected and withdrawn applications (default 180 days).
     pub(super) rejected_days: u32,
+    /// Identity documents, counted from when the application left review (approved,
+    /// rejected, …): verification is done by then (default 7 days, 0 ..= 365).
+    pub(super) documents_days_after_decision: u32,
 }
 
 impl Retention {
@@ -245,5 +248,25 @@ impl Retention {
     /// Rejected and withdrawn applications (default 180 days).
     pub fn rejected_days(&self) -> u32 {
         self.rejected_days
+    }
+
+    /// Identity documents, counted from when the application left review (default 7 days).
+    pub fn documents_days_after_decision(&self) -> u32 {
+        self.documents_days_after_decision
+    }
+
+    /// How long a completed application's personal data is kept.
+    pub fn completed(&self) -> Duration {
+        Duration::days(i64::from(self.completed_days))
+    }
+
+    /// How long a rejected, withdrawn or expired application's personal data is kept.
+    pub fn rejected(&self) -> Duration {
+        Duration::days(i64::from(self.rejected_days))
+    }
+
+    /// How long identity documents are kept once the application left review.
+    pub fn documents_after_decision(&self) -> Duration {
+        Duration::days(i64::from(self.documents_days_after_decision))
     }
 }

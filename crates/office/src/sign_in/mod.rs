@@ -1,31 +1,91 @@
-//! Staff sign-in (placeholder until the sign-in work lands: no session ever loads).
+//! Staff sign-in (SPEC §5): password (Argon2id), then the second factor (TOTP), then — after
+//! a one-time password — a password of their own; lock-out, sessions, sign-out and signing in
+//! again before sensitive actions.
+//!
+//! The stages of a session ([`Stage`]): the password is accepted → `SecondFactor` (or
+//! `EnrollTotp` when no authenticator is registered yet) → `ChangePassword` when the password
+//! was one-time → `Active`. Each stage has one page (`crate::authz::stage_page`), reachable
+//! with `Access::SigningIn`; every other page redirects there until the session is active.
+//!
+//! Failures: five in a row (passwords, or second-factor codes after a right password) lock
+//! the account for fifteen minutes; even the right password is refused meanwhile. Each is
+//! audited (`staff.sign-in`, outcome `failed`), never with what was typed.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::State;
+mod forms;
+pub mod password;
+pub mod token;
+pub mod totp;
+
 use axum::http::request::Parts;
+use madoguchi_domain::staff::{Role, Scope};
+use madoguchi_http::read_cookie;
+use time::{Duration, OffsetDateTime};
 
 use crate::OfficeState;
 use crate::error::OfficeError;
 use crate::session::StaffSession;
-use crate::view::Layout;
 
-#[derive(Template, WebTemplate)]
-#[template(path = "sign_in.html")]
-pub(crate) struct SignInPage {
-    layout: Layout,
-}
+pub(crate) use forms::{
+    enroll, enroll_form, form, password, password_form, reauth, reauth_form, second_factor,
+    second_factor_form, sign_out, submit,
+};
 
-pub(crate) async fn form(State(state): State<OfficeState>) -> SignInPage {
-    SignInPage {
-        layout: Layout::new(&state, None, "サインイン"),
-    }
-}
+/// Failures in a row that lock an account.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_DURATION: Duration = Duration::minutes(15);
+/// `last_seen_at` is written at most this often (a write per request would be one per click).
+const TOUCH_EVERY: Duration = Duration::seconds(15);
 
-/// The session named by the request's cookie.
+/// The session named by the request's cookie: `None` without one, or when it ended, expired
+/// (idle for [`token::IDLE_LIMIT`], or older than [`token::ABSOLUTE_LIMIT`]) or its member of
+/// staff was disabled. Extends the idle expiry.
 pub(crate) async fn load_session(
-    _state: &OfficeState,
-    _parts: &Parts,
+    state: &OfficeState,
+    parts: &Parts,
 ) -> Result<Option<StaffSession>, OfficeError> {
-    Ok(None)
+    let Some(id) = current_session_id(state, &parts.headers) else {
+        return Ok(None);
+    };
+    let store = state.store();
+    let Some(row) = store.staff_session(&id).await? else {
+        return Ok(None);
+    };
+    if row.ended_at.is_some() || row.disabled_at.is_some() {
+        return Ok(None);
+    }
+    let now = OffsetDateTime::now_utc();
+    if now - row.last_seen_at > token::IDLE_LIMIT || now - row.created_at > token::ABSOLUTE_LIMIT {
+        store.end_staff_session(&id, now).await?;
+        return Ok(None);
+    }
+    let (Some(stage), Ok(role), Ok(scope)) = (
+        token::parse_stage(&row.stage),
+        Role::parse(&row.role),
+        Scope::parse(&row.scope),
+    ) else {
+        tracing::error!(staff = %row.staff_id, "a staff session's stage, role or scope is not valid");
+        return Ok(None);
+    };
+    if now - row.last_seen_at >= TOUCH_EVERY {
+        store.touch_staff_session(&id, now).await?;
+    }
+    Ok(Some(StaffSession {
+        staff_id: row.staff_id,
+        username: row.username,
+        role,
+        scope,
+        stage,
+        audit_id: token::audit_id(&id),
+        authenticated_at: row.authenticated_at,
+        csrf_token: state.inner.keys.csrf().token_for(&id),
+    }))
+}
+
+/// The session id named by the request's cookie (not checked against the database).
+pub(crate) fn current_session_id(
+    state: &OfficeState,
+    headers: &axum::http::HeaderMap,
+) -> Option<[u8; 32]> {
+    read_cookie(headers, state.cookies(), token::COOKIE).and_then(|v| token::session_id(&v))
 }

@@ -76,7 +76,8 @@ pub fn window(state: &PublicState, now: OffsetDateTime) -> BookingWindow {
     BookingWindow::at(state.profile.reservations(), now)
 }
 
-/// The offered slots of `center` from `from` to `to` (JST dates), with their free places.
+/// The offered slots of `center` from `from` to `to` (JST dates), with their free places
+/// (none in a slot the back office blocked).
 pub async fn availability(
     state: &PublicState,
     center: &LoanCenter,
@@ -94,17 +95,21 @@ pub async fn availability(
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
         return Ok(Vec::new());
     };
-    let counts = state
+    let states = state
         .store
-        .slot_counts(center.id(), first.starts_at(), last.ends_at())
+        .slot_states(center.id(), first.starts_at(), last.ends_at())
         .await?;
     Ok(slots
         .into_iter()
         .map(|slot| {
-            let booked = counts
-                .iter()
-                .find(|c| c.starts_at == slot.starts_at())
-                .map_or(0, |c| c.booked);
+            let row = states.iter().find(|c| c.starts_at == slot.starts_at());
+            // A slot the back office blocked is offered as full: the page and the API keep
+            // their shape, and the booking itself is refused by the store anyway.
+            let booked = match row {
+                Some(row) if row.blocked => i64::from(slot.capacity()),
+                Some(row) => row.booked,
+                None => 0,
+            };
             let free = i64::from(slot.capacity()).saturating_sub(booked).max(0);
             SlotAvailability {
                 free: u16::try_from(free).unwrap_or(0),
