@@ -276,7 +276,7 @@ pub(crate) fn build_record(
     envelope
         .encrypt_into(&mut fields, "email", draft.body.email.as_bytes())
         .map_err(internal)?;
-    for (name, value) in application.personal_fields() {
+    for (name, value) in join_repeated(application.personal_fields()) {
         envelope
             .encrypt_into(&mut fields, name, value.as_bytes())
             .map_err(internal)?;
@@ -302,4 +302,44 @@ pub(crate) fn build_record(
         }],
         submitted_at: OffsetDateTime::now_utc(),
     })
+}
+
+/// One value per field name: a field the form repeats (取引目的, several ticked) is stored as
+/// its values joined by commas (choice names hold none), since a record keeps one ciphertext
+/// per name.
+fn join_repeated(fields: Vec<(&'static str, String)>) -> Vec<(&'static str, String)> {
+    let mut joined: Vec<(&'static str, String)> = Vec::with_capacity(fields.len());
+    for (name, value) in fields {
+        match joined.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            None => joined.push((name, value)),
+        }
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_repeated;
+
+    #[test]
+    fn every_ticked_purpose_is_kept() {
+        let fields = vec![
+            ("occupation", "employee".to_owned()),
+            ("purposes", "salary".to_owned()),
+            ("purposes", "savings".to_owned()),
+            ("nationality", "JP".to_owned()),
+        ];
+        assert_eq!(
+            join_repeated(fields),
+            vec![
+                ("occupation", "employee".to_owned()),
+                ("purposes", "salary,savings".to_owned()),
+                ("nationality", "JP".to_owned()),
+            ]
+        );
+    }
 }
