@@ -91,7 +91,7 @@ async fn purge_events(app: &TestApp) -> Vec<(String, Option<String>, String)> {
     })
 }
 
-fn purge(app: &TestApp, dry_run: bool) -> serde_json::Value {
+async fn purge(app: &TestApp, dry_run: bool) -> serde_json::Value {
     let mut command = std::process::Command::new(BIN);
     command
         .arg("--data-dir")
@@ -103,7 +103,7 @@ fn purge(app: &TestApp, dry_run: bool) -> serde_json::Value {
     if dry_run {
         command.arg("--dry-run");
     }
-    let output = command.output().expect("purge runs");
+    let output = common::output_of(command).await;
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -148,7 +148,7 @@ async fn retention(db: Db) {
         .expect("docs");
 
     // Dry run: what would go, by receipt number and id; nothing deleted.
-    let dry = purge(&app, true);
+    let dry = purge(&app, true).await;
     assert_eq!(dry["dry_run"], true);
     // Oldest change first.
     assert_eq!(
@@ -179,7 +179,7 @@ async fn retention(db: Db) {
     );
 
     // The run.
-    let done = purge(&app, false);
+    let done = purge(&app, false).await;
     assert_eq!(done["dry_run"], false);
     assert_eq!(
         done["applications"],
@@ -264,7 +264,7 @@ async fn retention(db: Db) {
     );
 
     // Nothing left to do: a second run deletes nothing.
-    let again = purge(&app, false);
+    let again = purge(&app, false).await;
     assert_eq!(again["applications"], serde_json::json!([]));
     assert_eq!(again["documents"], serde_json::json!([]));
     app.stop().await;

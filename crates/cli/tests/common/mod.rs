@@ -390,6 +390,17 @@ pub fn csrf_of(html: &str) -> String {
         .unwrap_or_else(|| panic!("no CSRF token in page:\n{html}"))
 }
 
+/// Runs a command to its end without blocking the test's runtime. The server under test runs
+/// on that runtime: a command that waits for a database lock (the real `madoguchi` binary
+/// writing to the same SQLite file) would otherwise wait for a transaction that the frozen
+/// server can never finish.
+pub async fn output_of(command: std::process::Command) -> std::process::Output {
+    tokio::process::Command::from(command)
+        .output()
+        .await
+        .expect("the command runs")
+}
+
 /// Posts a form as a browser would.
 pub async fn post_form(
     client: &reqwest::Client,
