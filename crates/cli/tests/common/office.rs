@@ -14,10 +14,11 @@
 //! Clients do NOT follow redirects, so tests see the 303s and their `Location`.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore as _, Jar};
 use totp_rs::{Builder, Secret};
 
 use super::{TestApp, csrf_of};
@@ -35,15 +36,24 @@ pub struct StaffClient {
     /// The TOTP seed in base32 (no spaces).
     pub totp_secret: String,
     pub office_url: String,
+    /// The client's cookies (to replay a session's cookie from another client).
+    pub jar: Arc<Jar>,
 }
 
 /// A cookie-keeping client that does not follow redirects.
 pub fn office_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
+    office_client_with_jar().0
+}
+
+/// [`office_client`] with its cookie jar.
+pub fn office_client_with_jar() -> (reqwest::Client, Arc<Jar>) {
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("client")
+        .expect("client");
+    (client, jar)
 }
 
 /// Creates a member of staff with `role` and `scope` (e.g. `"operator"`, `"branches:001"`;
@@ -59,7 +69,7 @@ pub async fn staff_client(app: &TestApp, role: &str, scope: &str) -> StaffClient
 /// The first sign-in of `username` with a one-time password: enrols TOTP, chooses a password.
 pub async fn first_sign_in(app: &TestApp, username: &str, one_time_password: &str) -> StaffClient {
     let office_url = app.office_url.clone();
-    let client = office_client();
+    let (client, jar) = office_client_with_jar();
     let url = |path: &str| format!("{office_url}{path}");
 
     let answer = super::post_form(
@@ -114,6 +124,7 @@ pub async fn first_sign_in(app: &TestApp, username: &str, one_time_password: &st
         password,
         totp_secret,
         office_url,
+        jar,
     }
 }
 
@@ -125,7 +136,7 @@ pub async fn sign_in(
     totp_secret: &str,
 ) -> StaffClient {
     let office_url = app.office_url.clone();
-    let client = office_client();
+    let (client, jar) = office_client_with_jar();
     let answer = super::post_form(
         &client,
         &format!("{office_url}/sign-in"),
@@ -156,6 +167,7 @@ pub async fn sign_in(
         password: password.to_owned(),
         totp_secret: totp_secret.to_owned(),
         office_url,
+        jar,
     }
 }
 
@@ -176,6 +188,15 @@ async fn active_csrf(client: &reqwest::Client, office_url: &str) -> String {
 impl StaffClient {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.office_url, path)
+    }
+
+    /// The `Cookie` header this client sends to the back office (its session cookie).
+    pub fn session_cookie(&self) -> String {
+        let url = self.url("/").parse().expect("office URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .expect("a session cookie")
     }
 
     /// GET `path` (not following redirects).
