@@ -822,16 +822,16 @@ async fn the_totp_seed_is_encrypted_at_rest() {
 async fn the_staff_command_adds_lists_resets_and_disables() {
     let app = TestApp::spawn(Db::Sqlite).await.expect("app");
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"));
+        command
             .arg("--data-dir")
             .arg(&app.data)
             .arg("--database-url")
             .arg(&app.database_url)
             .arg("staff")
             .args(args)
-            .env("MADOGUCHI_LOG", "error")
-            .output()
-            .expect("madoguchi runs")
+            .env("MADOGUCHI_LOG", "error");
+        common::output_of(command)
     };
     let added = run(&[
         "add",
@@ -843,7 +843,8 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
         "branches:001,002",
         "--format",
         "json",
-    ]);
+    ])
+    .await;
     assert_eq!(
         added.status.code(),
         Some(0),
@@ -865,7 +866,8 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
         "supervisor",
         "--scope",
         "bank",
-    ]);
+    ])
+    .await;
     assert_eq!(again.status.code(), Some(4), "already taken");
     assert!(String::from_utf8_lossy(&again.stderr).contains("--username"));
     let bad = run(&[
@@ -876,7 +878,8 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
         "boss",
         "--scope",
         "bank",
-    ]);
+    ])
+    .await;
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--role is not valid: use operator"));
     let bad = run(&[
@@ -887,12 +890,13 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
         "operator",
         "--scope",
         "branches:1",
-    ]);
+    ])
+    .await;
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--scope"));
-    assert_eq!(run(&["disable", "nobody"]).status.code(), Some(3));
+    assert_eq!(run(&["disable", "nobody"]).await.status.code(), Some(3));
 
-    let list = run(&["list", "--format", "json"]);
+    let list = run(&["list", "--format", "json"]).await;
     assert_eq!(list.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&list.stdout).expect("json");
     let kato = &json["staff"][0];
@@ -902,12 +906,23 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
 
     // The one-time password signs in (and must be changed).
     let kato = first_sign_in(&app, "kato", &one_time).await;
-    let reset = run(&["reset", "kato"]);
-    assert_eq!(reset.status.code(), Some(0));
+    let reset = run(&["reset", "kato"]).await;
+    assert_eq!(
+        reset.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
     assert!(String::from_utf8_lossy(&reset.stdout).contains("one-time password: "));
     assert_redirect(&kato.get("/").await, "/sign-in", "reset ends the sessions");
-    assert_eq!(run(&["disable", "kato"]).status.code(), Some(0));
-    let list = run(&["list"]);
+    let disabled = run(&["disable", "kato"]).await;
+    assert_eq!(
+        disabled.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&disabled.stderr)
+    );
+    let list = run(&["list"]).await;
     assert!(String::from_utf8_lossy(&list.stdout).contains("disabled"));
     let events = app.store().recent_audit_events(20).await.expect("audit");
     assert!(
@@ -915,5 +930,59 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
             .iter()
             .any(|e| e.actor == "cli:staff" && e.action == "staff.disable")
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_hash_with_old_parameters_is_renewed_at_sign_in() {
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    let issued = accounts::add(app.store(), "ogawa", "auditor", "bank")
+        .await
+        .expect("add");
+    // As if hashed years ago with weaker parameters.
+    let old = madoguchi_office::sign_in::password::hash_with_costs(
+        1024,
+        1,
+        1,
+        issued.one_time_password.as_bytes(),
+    )
+    .expect("hash");
+    assert!(old.contains("m=1024,t=1,p=1"));
+    let pool = sqlx::SqlitePool::connect(&app.database_url)
+        .await
+        .expect("db");
+    sqlx::query("UPDATE staff SET password_hash = $1 WHERE username = 'ogawa'")
+        .bind(&old)
+        .execute(&pool)
+        .await
+        .expect("update");
+    pool.close().await;
+
+    let answer = post_form(
+        &office_client(),
+        &format!("{}/sign-in", app.office_url),
+        &[
+            ("username", "ogawa"),
+            ("password", issued.one_time_password.as_str()),
+        ],
+    )
+    .await;
+    assert_redirect(&answer, "/totp/enroll", "the old hash still signs in");
+    let row = app
+        .store()
+        .staff_by_username("ogawa")
+        .await
+        .expect("store")
+        .expect("staff");
+    assert!(
+        row.password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "renewed with the current parameters: {}",
+        row.password_hash
+    );
+    assert!(row.must_change_password, "still the same one-time password");
+    // And the renewed hash is of the same password.
+    let again = first_sign_in(&app, "ogawa", issued.one_time_password.as_str()).await;
+    assert_eq!(again.get("/").await.status(), StatusCode::OK);
     app.stop().await;
 }
