@@ -11,8 +11,8 @@ use madoguchi_documents::DocumentStore;
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
 use madoguchi_keyring::{MailKeyring, OfficeKeyring};
-use madoguchi_office::{OfficeDeps, OfficeState};
 use madoguchi_mail::{OutboxWorker, Transport};
+use madoguchi_office::{OfficeDeps, OfficeState};
 use madoguchi_public::{PublicState, RateLimitSettings};
 use madoguchi_seal::{EnvelopeWriter, PublicKeySet};
 use madoguchi_store::Store;
@@ -153,17 +153,15 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         profile: office_profile,
         keys: office_keys,
         keyring: Arc::new(
-            OfficeKeyring::load(&config.data.keys()).context("cannot load the back office's key")?,
+            OfficeKeyring::load(&config.data.keys())
+                .context("cannot load the back office's key")?,
         ),
         documents: documents.clone(),
         cookies,
         allowed_clients: config.office_allowed_clients.clone(),
         public_url: public_url.clone(),
         handoff_dir: crate::commands::handoff::handoff_dir(&config.data),
-        handoff_signing_key: config
-            .data
-            .keys()
-            .join(madoguchi_handoff::SIGNING_KEY_FILE),
+        handoff_signing_key: config.data.keys().join(madoguchi_handoff::SIGNING_KEY_FILE),
     });
     let office =
         madoguchi_office::router(office_state).into_make_service_with_connect_info::<SocketAddr>();

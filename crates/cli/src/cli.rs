@@ -145,7 +145,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub public_addr: SocketAddr,
 
-    /// Address of the back office (loopback only).
+    /// Address of the back office. It answers loopback clients and those of `--office-allow`.
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub office_addr: SocketAddr,
 
@@ -190,7 +190,11 @@ pub struct ServeArgs {
 
     /// A client address besides this machine's that may reach the back office (repeatable),
     /// e.g. a branch terminal's. Default: loopback only.
-    #[arg(long = "office-allow", env = "MADOGUCHI_OFFICE_ALLOW", value_delimiter = ',')]
+    #[arg(
+        long = "office-allow",
+        env = "MADOGUCHI_OFFICE_ALLOW",
+        value_delimiter = ','
+    )]
     pub office_allow: Vec<std::net::IpAddr>,
 }
 

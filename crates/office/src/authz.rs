@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::error::OfficeError;
-use crate::session::{Stage, StaffSession};
+use crate::session::{StaffSession, Stage};
 use crate::{OfficeState, session};
 
 /// How recent the last password + second factor must be for a route that asks again.
@@ -105,7 +105,9 @@ async fn decide(
     };
     if let Access::Roles(roles) = policy.access {
         if staff.stage != Stage::Active {
-            return Ok(Decision::Deny(Redirect::to(stage_page(staff.stage)).into_response()));
+            return Ok(Decision::Deny(
+                Redirect::to(stage_page(staff.stage)).into_response(),
+            ));
         }
         if !roles.contains(&staff.role) {
             return Ok(deny(StatusCode::FORBIDDEN));
@@ -176,7 +178,10 @@ fn is_cross_site(method: &Method, headers: &HeaderMap) -> bool {
         return !matches!(site, "same-origin" | "none");
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        host,
+    ) {
         (Some(origin), Some(host)) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
             origin_host != host
@@ -260,9 +265,6 @@ async fn checked_form_body(body: Body, staff: &StaffSession) -> Option<Body> {
     let token = form_urlencoded::parse(&bytes)
         .find(|(key, _)| key == "csrf")
         .map(|(_, value)| value.into_owned())?;
-    let matches: bool = token
-        .as_bytes()
-        .ct_eq(staff.csrf_token.as_bytes())
-        .into();
+    let matches: bool = token.as_bytes().ct_eq(staff.csrf_token.as_bytes()).into();
     matches.then(|| Body::from(bytes))
 }

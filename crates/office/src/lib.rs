@@ -16,8 +16,8 @@
 //! - personal data is decrypted only through [`audit::record`] first: no event, no data.
 
 pub mod audit;
-pub mod authz;
 mod audit_log;
+pub mod authz;
 mod calendar;
 mod csv;
 mod error;
@@ -68,7 +68,10 @@ pub fn router(state: OfficeState) -> Router {
         ))
         .fallback(|| async { error::status_page(StatusCode::NOT_FOUND) })
         .with_state(state)
-        .layer(middleware::from_fn_with_state(allowed, allowed_clients_only))
+        .layer(middleware::from_fn_with_state(
+            allowed,
+            allowed_clients_only,
+        ))
         .layer(middleware::from_fn(security_headers))
         .layer(body_limit)
         .layer(timeout)

@@ -72,7 +72,8 @@ where
     }
 }
 
-/// The table.
+/// The table, one row a line.
+#[rustfmt::skip]
 pub(crate) fn table() -> Vec<Route> {
     use Access::{Anyone, Roles, SigningIn};
     use Subject::None as Nobody;
@@ -134,7 +135,7 @@ pub(crate) fn table() -> Vec<Route> {
     ]
 }
 
-/// A row as tests and `madoguchi doctor` see it.
+/// A row as tests (and later `madoguchi doctor`) see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteInfo {
     pub method: Method,
