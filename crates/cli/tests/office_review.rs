@@ -208,6 +208,95 @@ async fn approval_takes_four_eyes_and_operators_cannot_decide() {
     app.stop().await;
 }
 
+/// SPEC §6: a secret is kept until hand-off completes "or the application ends" — a rejected
+/// or withdrawn application's sealed PIN is deleted with the move, not at the retention purge.
+async fn ended_applications_lose_their_sealed_secrets_at_once(db: Db) {
+    let Some(app) = TestApp::spawn(db).await else {
+        return;
+    };
+    let operator = staff_client(&app, "operator", "branches:101").await;
+    let supervisor = staff_client(&app, "supervisor", "branches:101").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let receipt = common::applicant::apply(
+            &app,
+            &TestApp::client(),
+            &common::applicant::Applicant::new(),
+        )
+        .await;
+        let id = app
+            .store()
+            .application_id_by_receipt(&receipt)
+            .await
+            .expect("look-up")
+            .expect("stored");
+        assert!(
+            !app.store()
+                .sealed_secrets(id)
+                .await
+                .expect("secrets")
+                .is_empty(),
+            "the PIN arrives sealed"
+        );
+        ids.push(id);
+    }
+    let (rejected, withdrawn) = (ids[0], ids[1]);
+
+    let path = format!("/applications/{rejected}");
+    for to in ["in-review", "reviewed"] {
+        let moved = post(&operator, &format!("{path}/status"), &[("to", to)]).await;
+        assert_eq!(moved.status(), StatusCode::SEE_OTHER, "{to}");
+    }
+    // Until the decision, the secret stays for the hand-off.
+    assert!(
+        !app.store()
+            .sealed_secrets(rejected)
+            .await
+            .expect("secrets")
+            .is_empty()
+    );
+    let decided = post(
+        &supervisor,
+        &format!("{path}/decision"),
+        &[("to", "rejected")],
+    )
+    .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, rejected).await, "rejected");
+    assert!(
+        app.store()
+            .sealed_secrets(rejected)
+            .await
+            .expect("secrets")
+            .is_empty(),
+        "a rejected application keeps no sealed secret"
+    );
+
+    let path = format!("/applications/{withdrawn}");
+    let moved = post(&operator, &format!("{path}/status"), &[("to", "withdrawn")]).await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, withdrawn).await, "withdrawn");
+    assert!(
+        app.store()
+            .sealed_secrets(withdrawn)
+            .await
+            .expect("secrets")
+            .is_empty(),
+        "a withdrawn application keeps no sealed secret"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ended_applications_lose_their_sealed_secrets_at_once_on_sqlite() {
+    ended_applications_lose_their_sealed_secrets_at_once(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn ended_applications_lose_their_sealed_secrets_at_once_on_postgres() {
+    ended_applications_lose_their_sealed_secrets_at_once(Db::Postgres).await;
+}
+
 #[tokio::test]
 async fn an_application_of_another_branch_is_not_found() {
     let Some(app) = TestApp::spawn(Db::Sqlite).await else {

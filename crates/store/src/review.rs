@@ -111,6 +111,9 @@ pub struct StatusMove<'a> {
     pub clear_review: bool,
     /// An e-mail announcing the move, queued in the same transaction.
     pub message: Option<&'a OutboxRow>,
+    /// The application ends here (rejected, withdrawn, expired): its sealed secrets are
+    /// deleted in the same transaction, not kept until the retention purge (SPEC §6).
+    pub discard_secrets: bool,
 }
 
 /// One audit event with its position in the log (for paging the auditor's page).
@@ -329,6 +332,12 @@ impl Store {
                 .bind(change.application_id)
                 .execute(&mut *tx)
                 .await?;
+            }
+            if change.discard_secrets {
+                sqlx::query::<Db>("DELETE FROM application_secrets WHERE application_id = $1")
+                    .bind(change.application_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             sqlx::query::<Db>(
                 "INSERT INTO application_history (id, application_id, at, actor, action, \
@@ -707,6 +716,7 @@ mod tests {
                 decided_by,
                 clear_review: false,
                 message: None,
+                discard_secrets: false,
             };
             assert!(
                 store

@@ -148,6 +148,8 @@ async fn move_to(
             // New information arrived: the earlier review no longer covers it.
             clear_review: from == ApplicationStatus::MoreInformationNeeded,
             message: message.as_ref(),
+            // An application that ends keeps no secret: nobody will ever hand it off.
+            discard_secrets: to.is_terminal(),
         })
         .await?;
     audit_change(
