@@ -12,6 +12,7 @@ use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
 use madoguchi_keyring::{MailKeyring, OfficeKeyring};
 use madoguchi_mail::{OutboxWorker, Transport};
+use madoguchi_office::passkeys::RelyingParty;
 use madoguchi_office::{OfficeDeps, OfficeState};
 use madoguchi_public::{PublicState, RateLimitSettings};
 use madoguchi_seal::{EnvelopeWriter, PublicKeySet};
@@ -38,6 +39,9 @@ pub struct AppConfig {
     pub public_url: Option<String>,
     /// Client addresses besides loopback that may reach the back office.
     pub office_allowed_clients: Vec<std::net::IpAddr>,
+    /// The back office's address as staff open it (its passkeys are bound to it); `None` is
+    /// `http://localhost:PORT` for a loopback listener, else passkeys are off.
+    pub office_url: Option<String>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -148,6 +152,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         stop.clone(),
         "public site",
     ));
+    let passkeys = relying_party(config.office_url.as_deref(), office_addr, &office_profile)?;
     let office_state = OfficeState::new(OfficeDeps {
         store: store.clone(),
         profile: office_profile,
@@ -162,6 +167,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         public_url: public_url.clone(),
         handoff_dir: crate::commands::handoff::handoff_dir(&config.data),
         handoff_signing_key: config.data.keys().join(madoguchi_handoff::SIGNING_KEY_FILE),
+        passkeys,
     });
     let office =
         madoguchi_office::router(office_state).into_make_service_with_connect_info::<SocketAddr>();
@@ -181,6 +187,31 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         shutdown,
         tasks,
     })
+}
+
+/// The back office as a passkey relying party: the configured origin (refused at start when
+/// it cannot be one), or `http://localhost:PORT` for a loopback listener; otherwise none.
+fn relying_party(
+    office_url: Option<&str>,
+    office_addr: SocketAddr,
+    profile: &BankProfile,
+) -> anyhow::Result<Option<RelyingParty>> {
+    let bank = profile.bank().name_ja();
+    match office_url {
+        Some(url) => RelyingParty::new(url, bank)
+            .map(Some)
+            .with_context(|| format!("--office-url {url:?} cannot carry passkeys")),
+        None if office_addr.ip().is_loopback() => {
+            let url = format!("http://localhost:{}", office_addr.port());
+            Ok(RelyingParty::new(&url, bank).ok())
+        }
+        None => {
+            tracing::warn!(
+                "the back office has no --office-url: staff passkeys are off (TOTP codes only)"
+            );
+            Ok(None)
+        }
+    }
 }
 
 async fn serve_until(

@@ -183,6 +183,12 @@ pub struct ServeArgs {
     #[arg(long, env = "MADOGUCHI_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// The back office's address as staff open it, e.g. `https://office.bank.example.jp`:
+    /// staff passkeys are bound to it. Default: `http://localhost:PORT` of a loopback
+    /// `--office-addr`; without it off loopback, passkeys are off (TOTP codes only).
+    #[arg(long, env = "MADOGUCHI_OFFICE_URL")]
+    pub office_url: Option<String>,
+
     /// Deliver e-mail by SMTP instead of writing it to `<data-dir>/outbox`, e.g.
     /// `smtp://user:pass@mail.example.jp:587?tls=required`.
     #[arg(long, env = "MADOGUCHI_SMTP_URL")]

@@ -78,13 +78,13 @@ async fn add_first_administrator(app: &TestApp, username: &str) -> String {
 /// the key shown on the page, a password of one's own; ends on the start page.
 async fn first_sign_in(
     browser: &Browser,
-    app: &TestApp,
+    office_url: &str,
     username: &str,
     one_time_password: &str,
 ) -> Staff {
     browser
         .client
-        .goto(&format!("{}/sign-in", app.office_url))
+        .goto(&format!("{office_url}/sign-in"))
         .await
         .expect("open the back office");
     assert_eq!(browser.text_of("main h1").await, "サインイン");
@@ -203,7 +203,7 @@ async fn administrator_creates_the_reviewers(
     username: &str,
     one_time_password: &str,
 ) -> (String, String) {
-    let admin = first_sign_in(browser, app, username, one_time_password).await;
+    let admin = first_sign_in(browser, &app.office_url, username, one_time_password).await;
     let operator = add_staff(browser, &admin, "sato.operator", "operator", "branches:101").await;
     let supervisor = add_staff(
         browser,
@@ -288,7 +288,8 @@ async fn operator_reviews(
     receipt: &str,
     applicant: &Applicant,
 ) {
-    let operator = first_sign_in(browser, app, "sato.operator", one_time_password).await;
+    let operator =
+        first_sign_in(browser, &app.office_url, "sato.operator", one_time_password).await;
     open_from_queue(browser, receipt).await;
     assert_eq!(browser.text_of("#status").await, "受付済");
     let personal = browser.text_of("#personal").await;
@@ -340,7 +341,13 @@ async fn supervisor_approves_and_hands_off(
     one_time_password: &str,
     receipt: &str,
 ) -> Staff {
-    let supervisor = first_sign_in(browser, app, "suzuki.supervisor", one_time_password).await;
+    let supervisor = first_sign_in(
+        browser,
+        &app.office_url,
+        "suzuki.supervisor",
+        one_time_password,
+    )
+    .await;
     open_from_queue(browser, receipt).await;
     assert_eq!(browser.text_of("#status").await, "審査中");
     choose_and_send(browser, "decision", "approved").await;
@@ -554,6 +561,124 @@ async fn staff_review_approve_and_hand_off_in_chromium() {
         );
     }
     sign_out(&browser).await;
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// Passkeys (SPEC §5: "WebAuthn passkeys where the browser has them") in real Chromium with
+/// WebDriver's virtual authenticator: a consultant registers one on the passkeys page, signs
+/// out, and signs in again with the password and the passkey — no TOTP code. Another browser,
+/// whose authenticator does not hold that passkey, is told so and signs in with a code.
+#[tokio::test]
+async fn a_passkey_replaces_the_totp_code_at_sign_in_in_chromium() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    browser.add_virtual_authenticator().await;
+    // Passkeys are bound to a domain name: the office is opened as localhost, not 127.0.0.1.
+    let port = app.office_url.rsplit(':').next().expect("a port");
+    let office = format!("http://localhost:{port}");
+    let issued = madoguchi_office::staff_admin::accounts::add(
+        app.store(),
+        "higa.consultant",
+        "consultant",
+        "centers:naha",
+    )
+    .await
+    .expect("staff add");
+    let staff = first_sign_in(
+        &browser,
+        &office,
+        "higa.consultant",
+        issued.one_time_password.as_str(),
+    )
+    .await;
+
+    // Register a passkey.
+    browser.click_and_wait("main a[href='/passkeys']").await;
+    assert_eq!(browser.text_of("main h1").await, "パスキー");
+    assert_eq!(
+        browser.text_of("#passkey-none").await,
+        "登録済みのパスキーはありません。"
+    );
+    browser.fill("name", "窓口端末3").await;
+    browser
+        .click_and_wait("form[data-passkey='register'] button[type=submit]")
+        .await;
+    let page = browser.text().await;
+    assert!(
+        page.contains("パスキー「窓口端末3」を登録しました。"),
+        "registered:\n{page}"
+    );
+    assert!(browser.text_of("#passkey-list").await.contains("窓口端末3"));
+    sign_out(&browser).await;
+
+    // Sign in again: the password, then the passkey instead of a code.
+    browser
+        .client
+        .goto(&format!("{office}/sign-in"))
+        .await
+        .expect("sign-in page");
+    browser.fill("username", &staff.username).await;
+    browser.fill("password", &staff.password).await;
+    browser.submit().await;
+    assert_eq!(browser.path().await, "/sign-in/second-factor");
+    browser.click_and_wait("#passkey-sign-in").await;
+    assert_eq!(browser.path().await, "/", "{}", browser.text().await);
+    assert_eq!(browser.text_of("main h1").await, "トップ");
+    assert!(
+        browser
+            .text_of("header .who span")
+            .await
+            .contains("higa.consultant")
+    );
+    let events = app.store().recent_audit_events(50).await.expect("audit");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "staff.passkey-add" && e.outcome == "ok")
+    );
+    let row = app
+        .store()
+        .staff_by_username("higa.consultant")
+        .await
+        .expect("store")
+        .expect("staff");
+    let passkeys = app.store().staff_passkeys(row.id).await.expect("passkeys");
+    assert_eq!(passkeys.len(), 1);
+    assert!(passkeys[0].last_used_at.is_some(), "the sign-in used it");
+    sign_out(&browser).await;
+
+    // A browser without that passkey: the ceremony cannot succeed, the code still can.
+    let stranger = Browser::start().await.expect("a second Chromium");
+    stranger.add_virtual_authenticator().await;
+    stranger
+        .client
+        .goto(&format!("{office}/sign-in"))
+        .await
+        .expect("sign-in page");
+    stranger.fill("username", &staff.username).await;
+    stranger.fill("password", &staff.password).await;
+    stranger.submit().await;
+    assert_eq!(stranger.path().await, "/sign-in/second-factor");
+    stranger.click("#passkey-sign-in").await;
+    stranger
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::XPath(
+            "//form[@data-passkey]//p[@role='status' and normalize-space(.) != '']",
+        ))
+        .await
+        .expect("the page says the passkey did not work");
+    assert_eq!(stranger.path().await, "/sign-in/second-factor");
+    stranger.fill("code", &totp_now(&staff.totp_secret)).await;
+    stranger.submit().await;
+    assert_eq!(stranger.path().await, "/");
+    stranger.close().await;
 
     browser.close().await;
     app.stop().await;

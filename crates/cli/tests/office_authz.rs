@@ -50,6 +50,13 @@ const EXPECTED: &[(&str, &str, Who, Subject, bool)] = &[
         Subject::None,
         false,
     ),
+    (
+        "GET",
+        "/static/passkey.js",
+        Who::Anyone,
+        Subject::None,
+        false,
+    ),
     ("GET", "/sign-in", Who::Anyone, Subject::None, false),
     ("POST", "/sign-in", Who::Anyone, Subject::None, false),
     (
@@ -72,7 +79,23 @@ const EXPECTED: &[(&str, &str, Who, Subject, bool)] = &[
     ("POST", "/password", Who::SigningIn, Subject::None, false),
     ("GET", "/reauth", Who::SigningIn, Subject::None, false),
     ("POST", "/reauth", Who::SigningIn, Subject::None, false),
+    (
+        "POST",
+        "/sign-in/passkey",
+        Who::SigningIn,
+        Subject::None,
+        false,
+    ),
     ("POST", "/sign-out", Who::SigningIn, Subject::None, false),
+    ("GET", "/passkeys", EVERY_ROLE, Subject::None, true),
+    ("POST", "/passkeys", EVERY_ROLE, Subject::None, true),
+    (
+        "POST",
+        "/passkeys/{passkey}/delete",
+        EVERY_ROLE,
+        Subject::None,
+        true,
+    ),
     ("GET", "/staff", ADMINISTRATORS, Subject::None, false),
     ("GET", "/staff/new", ADMINISTRATORS, Subject::None, false),
     ("POST", "/staff", ADMINISTRATORS, Subject::None, true),
@@ -342,6 +365,7 @@ fn concrete(path: &str, s: &Subjects) -> String {
         .replace("{staff}", &s.victim_staff)
         .replace("{center}", "naha")
         .replace("{batch}", "0190a0b0-0000-7000-8000-000000000000")
+        .replace("{passkey}", "0190a0b0-0000-7000-8000-000000000001")
 }
 
 /// One identity of the matrix.

@@ -906,6 +906,24 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
 
     // The one-time password signs in (and must be changed).
     let kato = first_sign_in(&app, "kato", &one_time).await;
+    let kato_id = app
+        .store()
+        .staff_by_username("kato")
+        .await
+        .expect("store")
+        .expect("kato")
+        .id;
+    app.store()
+        .add_staff_passkey(&madoguchi_store::NewPasskey {
+            id: uuid::Uuid::now_v7(),
+            staff_id: kato_id,
+            credential_id: b"kato's laptop",
+            name: "laptop",
+            passkey: "{}",
+            at: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .expect("a passkey");
     let reset = run(&["reset", "kato"]).await;
     assert_eq!(
         reset.status.code(),
@@ -915,6 +933,14 @@ async fn the_staff_command_adds_lists_resets_and_disables() {
     );
     assert!(String::from_utf8_lossy(&reset.stdout).contains("one-time password: "));
     assert_redirect(&kato.get("/").await, "/sign-in", "reset ends the sessions");
+    assert!(
+        app.store()
+            .staff_passkeys(kato_id)
+            .await
+            .expect("passkeys")
+            .is_empty(),
+        "a reset removes every second factor, passkeys included"
+    );
     let disabled = run(&["disable", "kato"]).await;
     assert_eq!(
         disabled.status.code(),
@@ -984,5 +1010,72 @@ async fn a_hash_with_old_parameters_is_renewed_at_sign_in() {
     // And the renewed hash is of the same password.
     let again = first_sign_in(&app, "ogawa", issued.one_time_password.as_str()).await;
     assert_eq!(again.get("/").await.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+/// A forged passkey answer (no ceremony of this session, no signature the server can check)
+/// is a failed second factor like a wrong code: audited, and the fifth locks the account.
+/// An empty answer (the browser ran no script) is not counted.
+#[tokio::test]
+async fn forged_passkey_answers_count_as_failures_and_lock_the_account() {
+    let app = TestApp::spawn(Db::Sqlite).await.expect("app");
+    let staff = staff_client(&app, "operator", "branches:101").await;
+    assert_redirect(&staff.sign_out().await, "/sign-in", "signed out");
+    let pending = password_step(&app, &staff).await;
+    let forged = serde_json::json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": null},
+        "extensions": {},
+    })
+    .to_string();
+
+    let empty = pending
+        .post("/sign-in/passkey", &[("credential", "")])
+        .await;
+    assert_eq!(empty.status(), StatusCode::OK);
+    assert!(text(empty).await.contains("パスキーの応答がありません"));
+    for attempt in 1..=4 {
+        let answer = pending
+            .post("/sign-in/passkey", &[("credential", &forged)])
+            .await;
+        assert_eq!(answer.status(), StatusCode::OK, "attempt {attempt}");
+        assert!(
+            text(answer)
+                .await
+                .contains("パスキーを確認できませんでした")
+        );
+    }
+    let fifth = pending
+        .post("/sign-in/passkey", &[("credential", &forged)])
+        .await;
+    assert!(
+        text(fifth).await.contains("回続けて間違えたため"),
+        "the fifth failure locks the account"
+    );
+    let failures = app
+        .store()
+        .recent_audit_events(50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| {
+            e.action == "staff.sign-in"
+                && e.outcome == "failed"
+                && e.detail.as_deref() == Some("passkey")
+        })
+        .count();
+    assert_eq!(
+        failures, 5,
+        "each forged answer is audited, the empty one is not"
+    );
+    // Locked: even the right password is refused now.
+    let answer = post_form(
+        &office_client(),
+        &format!("{}/sign-in", app.office_url),
+        &[("username", &staff.username), ("password", &staff.password)],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(text(answer).await.contains("分間サインインできません"));
     app.stop().await;
 }

@@ -23,6 +23,7 @@ mod csv;
 mod error;
 pub mod handoff;
 mod home;
+pub mod passkeys;
 mod review;
 pub mod routes;
 pub mod session;
@@ -72,6 +73,7 @@ pub fn router(state: OfficeState) -> Router {
             allowed,
             allowed_clients_only,
         ))
+        .layer(middleware::from_fn(scripts_from_here))
         .layer(middleware::from_fn(security_headers))
         .layer(body_limit)
         .layer(timeout)
@@ -87,6 +89,20 @@ pub(crate) async fn stylesheet() -> Response {
         include_str!("../static/office.css"),
     )
         .into_response()
+}
+
+/// The shared policy, plus this site's own script files (the passkey ceremony needs the
+/// browser's WebAuthn API): still no inline script, nothing from elsewhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn scripts_from_here(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    response
 }
 
 /// Refuses every client that is neither on this machine nor on the allowlist.

@@ -91,6 +91,7 @@ pub(crate) fn table() -> Vec<Route> {
         // --- start page ---
         row(GET, "/", Roles(EVERYONE), Nobody, false, crate::home::page),
         row(GET, "/static/office.css", Anyone, Nobody, false, crate::stylesheet),
+        row(GET, "/static/passkey.js", Anyone, Nobody, false, crate::passkeys::script),
         // --- sign-in, second factor, password, sign-out ---
         row(GET, "/sign-in", Anyone, Nobody, false, crate::sign_in::form),
         row(POST, "/sign-in", Anyone, Nobody, false, crate::sign_in::submit),
@@ -102,7 +103,12 @@ pub(crate) fn table() -> Vec<Route> {
         row(POST, "/password", SigningIn, Nobody, false, crate::sign_in::password),
         row(GET, "/reauth", SigningIn, Nobody, false, crate::sign_in::reauth_form),
         row(POST, "/reauth", SigningIn, Nobody, false, crate::sign_in::reauth),
+        row(POST, "/sign-in/passkey", SigningIn, Nobody, false, crate::sign_in::passkey_sign_in),
         row(POST, "/sign-out", SigningIn, Nobody, false, crate::sign_in::sign_out),
+        // --- one's own passkeys (a second factor: a recent sign-in is asked) ---
+        row(GET, "/passkeys", Roles(EVERYONE), Nobody, true, crate::passkeys::manage::page),
+        row(POST, "/passkeys", Roles(EVERYONE), Nobody, true, crate::passkeys::manage::register),
+        row(POST, "/passkeys/{passkey}/delete", Roles(EVERYONE), Nobody, true, crate::passkeys::manage::delete),
         // --- staff administration ---
         row(GET, "/staff", Roles(ADMINISTRATORS), Nobody, false, crate::staff_admin::list),
         row(GET, "/staff/new", Roles(ADMINISTRATORS), Nobody, false, crate::staff_admin::new_form),

@@ -30,6 +30,8 @@ pub struct OfficeDeps {
     /// The hand-off signing key file (`<keys>/handoff-signing.key`), read when a batch is
     /// signed so that a server started before the key existed still serves everything else.
     pub handoff_signing_key: std::path::PathBuf,
+    /// The back office as a WebAuthn relying party (its own origin); `None`: TOTP only.
+    pub passkeys: Option<crate::passkeys::RelyingParty>,
 }
 
 /// Shared state of the back-office router; cheap to clone.

@@ -26,6 +26,7 @@ mod error;
 mod group_commit;
 mod handoff;
 mod outbox;
+mod passkey;
 mod retention;
 mod review;
 mod scope;
@@ -47,6 +48,7 @@ pub use handoff::{
     HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, HandoffTarget,
 };
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
+pub use passkey::{NewPasskey, PasskeyRow};
 pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};
 pub use review::{
     AuditPageRow, HistoryRow, NewNote, NoteRow, QueueCursor, QueueQuery, QueueRow, ReviewRow,

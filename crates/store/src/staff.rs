@@ -164,8 +164,9 @@ impl Store {
     }
 
     /// Gives a member of staff a new one-time password: it must be changed at the next
-    /// sign-in, the TOTP enrolment is cleared (seed and its data key), the lock-out lifted and
-    /// every session ended, in one transaction. `false` when there is no such member.
+    /// sign-in, the TOTP enrolment (seed and its data key) and passkeys are cleared, the
+    /// lock-out lifted and every session ended, in one transaction. `false` when there is no
+    /// such member.
     pub async fn reset_staff(
         &self,
         id: Uuid,
@@ -185,6 +186,11 @@ impl Store {
             .await?
             .rows_affected();
             sqlx::query::<Db>("DELETE FROM data_keys WHERE record_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            // Every second factor goes: the new holder of the password enrols their own.
+            sqlx::query::<Db>("DELETE FROM staff_passkeys WHERE staff_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

@@ -46,6 +46,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
             bookings_per_minute: args.limit_bookings,
         },
         public_url: args.public_url.clone(),
+        office_url: args.office_url.clone(),
         office_allowed_clients: args.office_allow.clone(),
     };
     let mut running = app::start(config).await?;

@@ -12,6 +12,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// chromedriver's own address (for WebDriver commands fantoccini has no method for).
+    driver_url: String,
     _profile: tempfile::TempDir,
 }
 
@@ -78,8 +80,46 @@ impl Browser {
         Some(Browser {
             client,
             driver,
+            driver_url: url,
             _profile: profile,
         })
+    }
+
+    /// Gives the browser a platform authenticator that holds passkeys and verifies its user
+    /// (WebDriver's virtual authenticator, W3C WebAuthn §11), as a laptop's fingerprint
+    /// reader would.
+    pub async fn add_virtual_authenticator(&self) {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a WebDriver session");
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "{}/session/{session}/webauthn/authenticator",
+                self.driver_url
+            ))
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserConsenting": true,
+                    "isUserVerified": true,
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .expect("chromedriver answers");
+        assert!(
+            answer.status().is_success(),
+            "virtual authenticator: {}",
+            answer.text().await.unwrap_or_default()
+        );
     }
 
     pub async fn fill(&self, name: &str, value: &str) {
@@ -314,6 +354,7 @@ impl Browser {
         Some(Browser {
             client,
             driver,
+            driver_url: url,
             // Unused: the caller's folder holds the profile.
             _profile: tempfile::tempdir().expect("temp dir"),
         })

@@ -299,6 +299,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         transport: Transport::Folder(data.outbox()),
         rate_limits: options.rate_limits,
         public_url: None,
+        office_url: None,
         office_allowed_clients: options.office_allowed_clients.clone(),
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct SignInPage {
 pub(crate) struct SecondFactorPage {
     layout: Layout,
     error: Option<String>,
+    /// A passkey ceremony's options (JSON) when the member of staff has passkeys.
+    passkey_options: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -179,16 +181,28 @@ pub(crate) struct CodeForm {
 /// GET /sign-in/second-factor
 pub(crate) async fn second_factor_form(
     State(state): State<OfficeState>,
+    headers: HeaderMap,
     Actor(staff): Actor,
-) -> Response {
+) -> Result<Response, OfficeError> {
     if staff.stage != Stage::SecondFactor {
-        return Redirect::to(stage_page(staff.stage)).into_response();
+        return Ok(Redirect::to(stage_page(staff.stage)).into_response());
     }
-    SecondFactorPage {
-        layout: stage_layout(&state, &staff, "確認コードの入力"),
-        error: None,
+    second_factor_page(&state, &headers, &staff, None).await
+}
+
+/// The second-factor page (a TOTP code, or a passkey when the member of staff has one).
+pub(super) async fn second_factor_page(
+    state: &OfficeState,
+    headers: &HeaderMap,
+    staff: &StaffSession,
+    error: Option<&str>,
+) -> Result<Response, OfficeError> {
+    Ok(SecondFactorPage {
+        layout: stage_layout(state, staff, "確認コードの入力"),
+        error: error.map(str::to_owned),
+        passkey_options: super::passkey::sign_in_options(state, headers, staff).await?,
     }
-    .into_response()
+    .into_response())
 }
 
 /// POST /sign-in/second-factor
@@ -215,11 +229,7 @@ pub(crate) async fn second_factor(
         if let Some(until) = count_failure(&state, staff.staff_id).await? {
             return Ok(signed_out_with(&state, locked_message(until, true)));
         }
-        return Ok(SecondFactorPage {
-            layout: stage_layout(&state, &staff, "確認コードの入力"),
-            error: Some(WRONG_CODE.to_owned()),
-        }
-        .into_response());
+        return second_factor_page(&state, &headers, &staff, Some(WRONG_CODE)).await;
     }
     after_second_factor(&state, &headers, &staff, address).await
 }
@@ -250,7 +260,7 @@ async fn code_accepted(
 }
 
 /// The password and second factor were right: on to the password change, or signed in.
-async fn after_second_factor(
+pub(super) async fn after_second_factor(
     state: &OfficeState,
     headers: &HeaderMap,
     staff: &StaffSession,
@@ -739,7 +749,7 @@ async fn start_session(
 }
 
 /// Counts a failure; when it locks the account, ends its sessions and returns until when.
-async fn count_failure(
+pub(super) async fn count_failure(
     state: &OfficeState,
     staff_id: Uuid,
 ) -> Result<Option<OffsetDateTime>, OfficeError> {
@@ -757,7 +767,7 @@ async fn count_failure(
 
 /// Audits a failed sign-in step. What was typed is never recorded (a password typed into the
 /// username field would land in the log).
-async fn failed(
+pub(super) async fn failed(
     state: &OfficeState,
     staff: Option<&StaffSession>,
     address: Option<String>,
@@ -782,7 +792,7 @@ async fn failed(
 }
 
 /// The sign-in page with `message`, the session cookie removed (its session has ended).
-fn signed_out_with(state: &OfficeState, message: String) -> Response {
+pub(super) fn signed_out_with(state: &OfficeState, message: String) -> Response {
     let mut cookie = HeaderMap::new();
     remove_strict_cookie(&mut cookie, state.cookies(), token::COOKIE);
     let page = SignInPage {

@@ -12,6 +12,7 @@
 //! audited (`staff.sign-in`, outcome `failed`), never with what was typed.
 
 mod forms;
+mod passkey;
 pub mod password;
 pub mod token;
 pub mod totp;
@@ -24,6 +25,8 @@ use time::{Duration, OffsetDateTime};
 use crate::OfficeState;
 use crate::error::OfficeError;
 use crate::session::StaffSession;
+
+pub(crate) use passkey::sign_in as passkey_sign_in;
 
 pub(crate) use forms::{
     enroll, enroll_form, form, password, password_form, reauth, reauth_form, second_factor,

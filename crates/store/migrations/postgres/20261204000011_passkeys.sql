@@ -1,0 +1,17 @@
+-- Staff passkeys (WebAuthn), the second factor besides TOTP (SPEC §5).
+-- A passkey row is public material: the credential id and public key (webauthn-rs's `Passkey`
+-- as JSON, with its signature counter) let the back office check a signature, never make one.
+CREATE TABLE staff_passkeys (
+    id            UUID PRIMARY KEY NOT NULL,
+    staff_id      UUID NOT NULL REFERENCES staff (id),
+    credential_id BYTEA NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    passkey       TEXT NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    last_used_at  TIMESTAMPTZ
+);
+CREATE INDEX staff_passkeys_staff ON staff_passkeys (staff_id);
+
+-- A WebAuthn ceremony in progress (its challenge), kept with the session that started it and
+-- taken (read and cleared) by the answer: a challenge is answered once.
+ALTER TABLE staff_sessions ADD COLUMN ceremony TEXT;
