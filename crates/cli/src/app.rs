@@ -2,11 +2,13 @@
 //! of expired drafts. `serve` and the integration tests both start it through [`start`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::Mailbox;
+use madoguchi_audit::AuditSigningKey;
 use madoguchi_documents::DocumentStore;
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
@@ -42,6 +44,9 @@ pub struct AppConfig {
     /// The back office's address as staff open it (its passkeys are bound to it); `None` is
     /// `http://localhost:PORT` for a loopback listener, else passkeys are off.
     pub office_url: Option<String>,
+    /// Where audit checkpoints are appended besides the database (default
+    /// `<data-dir>/audit-checkpoints.log`).
+    pub audit_sink: Option<PathBuf>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -179,6 +184,22 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     ));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport);
     tasks.spawn(worker.run(stop.clone()));
+    let audit_key = AuditSigningKey::load(
+        &config.data.keys().join(madoguchi_audit::SIGNING_KEY_FILE),
+    )
+    .context(
+        "cannot load the audit signing key (run `madoguchi keys init`: it adds a missing key)",
+    )?;
+    let sink = config
+        .audit_sink
+        .clone()
+        .unwrap_or_else(|| crate::commands::audit::default_sink(&config.data));
+    tasks.spawn(checkpoint_audit_log(
+        store.clone(),
+        audit_key,
+        sink,
+        stop.clone(),
+    ));
     tasks.spawn(purge_expired(store.clone(), purge_profile, documents, stop));
     Ok(RunningApp {
         public_addr,
@@ -233,6 +254,56 @@ async fn serve_until(
     {
         tracing::error!(error = %e, listener = what, "listener failed");
     }
+}
+
+/// A checkpoint when the audit log grew by this many events since the last one…
+const CHECKPOINT_EVERY_EVENTS: i64 = 1000;
+/// …or when it grew at all and the last one is this old.
+const CHECKPOINT_EVERY: time::Duration = time::Duration::seconds(60);
+
+/// Every 10 seconds: signs the audit chain's head when it is due (see above), keeps the
+/// checkpoint in the database and appends it to the sink. Several instances may do it; one
+/// checkpoint per size is kept.
+async fn checkpoint_audit_log(
+    store: Store,
+    key: AuditSigningKey,
+    sink: PathBuf,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = checkpoint_if_due(&store, &key, &sink).await {
+            tracing::error!(error = %e, "the audit checkpoint was not written");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+async fn checkpoint_if_due(
+    store: &Store,
+    key: &AuditSigningKey,
+    sink: &std::path::Path,
+) -> anyhow::Result<()> {
+    let Some((size, _)) = store.audit_head().await? else {
+        return Ok(());
+    };
+    let due = match store.last_audit_checkpoint().await? {
+        None => true,
+        Some(last) => {
+            size - last.size >= CHECKPOINT_EVERY_EVENTS
+                || (size > last.size
+                    && time::OffsetDateTime::now_utc() - last.created_at >= CHECKPOINT_EVERY)
+        }
+    };
+    if due {
+        crate::commands::audit::write_checkpoint(store, key, sink).await?;
+    }
+    Ok(())
 }
 
 /// Every minute: one retention pass (`commands::purge`): expired e-mail checks and drafts,

@@ -59,6 +59,51 @@ pub enum Command {
     /// Delete what the retention policy no longer allows to keep (also run by `serve`
     /// every minute). Exit codes: 0 done, 1 error.
     Purge(PurgeArgs),
+    /// The audit log: prove it intact, sign its head, archive it. Exit codes: 0 intact (or
+    /// done), 1 error, 3 the log was tampered with (each finding is printed).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole hash chain and check it against every signed checkpoint (in the
+    /// database and in the external sink); name the first event changed, removed or
+    /// reordered, and the checkpoints that disagree.
+    Verify {
+        /// The external checkpoint sink (default: <data-dir>/audit-checkpoints.log).
+        #[arg(long, env = "MADOGUCHI_AUDIT_SINK")]
+        sink: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+    /// Sign the chain's head now (serve does it every minute when the log grew) and append
+    /// the checkpoint to the sink.
+    Checkpoint {
+        /// The external checkpoint sink (default: <data-dir>/audit-checkpoints.log).
+        #[arg(long, env = "MADOGUCHI_AUDIT_SINK")]
+        sink: Option<PathBuf>,
+    },
+    /// Print the events of a time window as JSON lines, with their hashes, for archiving
+    /// and external tools.
+    Export {
+        /// Start of the window (inclusive), RFC 3339, e.g. 2026-12-01T00:00:00+09:00.
+        #[arg(long)]
+        from: String,
+        /// End of the window (exclusive), RFC 3339.
+        #[arg(long)]
+        to: String,
+        /// The only format: one JSON object per line.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+    },
+}
+
+/// The archive format of `audit export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ExportFormat {
+    #[default]
+    Jsonl,
 }
 
 /// How a command prints its result.
@@ -188,6 +233,11 @@ pub struct ServeArgs {
     /// `--office-addr`; without it off loopback, passkeys are off (TOTP codes only).
     #[arg(long, env = "MADOGUCHI_OFFICE_URL")]
     pub office_url: Option<String>,
+
+    /// A file (ideally on another host's append-only storage) where every signed audit
+    /// checkpoint is appended besides the database. Default: <data-dir>/audit-checkpoints.log.
+    #[arg(long, env = "MADOGUCHI_AUDIT_SINK")]
+    pub audit_sink: Option<PathBuf>,
 
     /// Deliver e-mail by SMTP instead of writing it to `<data-dir>/outbox`, e.g.
     /// `smtp://user:pass@mail.example.jp:587?tls=required`.

@@ -22,6 +22,10 @@ fn main() -> ExitCode {
     if let Command::Staff(command) = &cli.command {
         return runtime.block_on(commands::staff::main(&cli, command));
     }
+    // The audit log: its own exit codes (3: tampered with).
+    if let Command::Audit(command) = &cli.command {
+        return runtime.block_on(commands::audit::main(&cli, command));
+    }
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Serve(args) => commands::serve::run(&cli, args).await,
@@ -38,8 +42,8 @@ fn main() -> ExitCode {
             // Answered above, before the runtime starts.
             Command::Core(_) => Ok(()),
             Command::Purge(args) => commands::purge::run(&cli, args).await,
-            // Answered above, with its own exit codes.
-            Command::Staff(_) => Ok(()),
+            // Answered above, with their own exit codes.
+            Command::Staff(_) | Command::Audit(_) => Ok(()),
         }
     });
     match result {

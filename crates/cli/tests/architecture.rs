@@ -190,3 +190,28 @@ fn the_handoff_format_links_no_server_and_no_private_key() {
         "madoguchi-public must not depend on madoguchi-handoff"
     );
 }
+
+#[test]
+fn the_audit_chain_links_no_storage_web_or_server_private_key_crate() {
+    let graph = normal_dependency_graph();
+    let audit = reachable(&graph, "madoguchi-audit");
+    // The chain, the checkpoint format and the verification walk: no storage, no web, no
+    // server keys — an auditor's tool could link it alone.
+    for forbidden in [
+        "madoguchi-store",
+        "madoguchi-keyring",
+        "madoguchi-office",
+        "madoguchi-public",
+        "sqlx",
+        "axum",
+    ] {
+        assert!(
+            !audit.contains(forbidden),
+            "madoguchi-audit must not depend on {forbidden}"
+        );
+    }
+    assert!(
+        reachable(&graph, "madoguchi-store").contains("madoguchi-audit"),
+        "the store chains each event as it appends it"
+    );
+}

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use madoguchi_audit::{AuditSigningKey, AuditVerifyingKey};
 use madoguchi_handoff::{
     HandoffSigningKey, HandoffVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
 };
@@ -159,7 +160,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
 
 /// Creates, in `keys_dir`, whichever of these is absent, and keeps the others:
 /// `office.key`/`office.pub`, `mail.key`/`mail.pub`, `blind-index.key`, `csrf.key`,
-/// `handoff-signing.key`/`handoff-signing.pub` (Ed25519, signs hand-off manifests), and a
+/// `handoff-signing.key`/`handoff-signing.pub` (Ed25519, signs hand-off manifests),
+/// `audit-signing.key`/`audit-signing.pub` (Ed25519, signs audit checkpoints), and a
 /// DEVELOPMENT core-banking pair: `core-banking.pub` in `keys_dir`, its private key at
 /// `core_private_out` (refused inside `data_dir`, `keys_dir` or the keys folder's parent; its
 /// folder must exist). `keys_dir` is usually `<data_dir>/keys` and is created with mode 0700.
@@ -229,9 +231,16 @@ pub fn init_keys(
     // The hand-off signing key: signs batch manifests; its public half goes to core banking.
     let key_path = keys_dir.join(SIGNING_KEY_FILE);
     let pub_path = keys_dir.join(VERIFYING_KEY_FILE);
-    let (key_outcome, pub_outcome) = ensure_handoff_signing(&key_path, &pub_path)?;
+    let (key_outcome, pub_outcome) = ensure_signing::<HandoffSigningKey>(&key_path, &pub_path)?;
     report.push(&key_path, "hand-off signing key", key_outcome);
     report.push(&pub_path, "hand-off verifying key", pub_outcome);
+
+    // The audit signing key: signs checkpoints of the audit log's hash chain.
+    let key_path = keys_dir.join(madoguchi_audit::SIGNING_KEY_FILE);
+    let pub_path = keys_dir.join(madoguchi_audit::VERIFYING_KEY_FILE);
+    let (key_outcome, pub_outcome) = ensure_signing::<AuditSigningKey>(&key_path, &pub_path)?;
+    report.push(&key_path, "audit signing key", key_outcome);
+    report.push(&pub_path, "audit verifying key", pub_outcome);
 
     let pub_path = keys_dir.join(CORE_BANKING_PUB);
     let (key_outcome, pub_outcome) = ensure_core(&core_out, &pub_path)?;
@@ -284,22 +293,77 @@ fn ensure_pair(
     }
 }
 
-/// The hand-off signing pair (Ed25519), like [`ensure_pair`].
-fn ensure_handoff_signing(
+/// An Ed25519 signing pair of the keys folder (hand-off manifests, audit checkpoints).
+trait SigningPair: Sized {
+    type Public: PartialEq;
+    fn generate() -> Result<Self, SealError>;
+    fn load(path: &Path) -> Result<Self, KeyFileError>;
+    fn load_public(path: &Path) -> Result<Self::Public, KeyFileError>;
+    fn public(&self) -> Self::Public;
+    fn key_text(&self) -> zeroize::Zeroizing<String>;
+    fn public_text(public: &Self::Public) -> String;
+}
+
+impl SigningPair for HandoffSigningKey {
+    type Public = HandoffVerifyingKey;
+    fn generate() -> Result<Self, SealError> {
+        HandoffSigningKey::generate()
+    }
+    fn load(path: &Path) -> Result<Self, KeyFileError> {
+        HandoffSigningKey::load(path)
+    }
+    fn load_public(path: &Path) -> Result<Self::Public, KeyFileError> {
+        HandoffVerifyingKey::load(path)
+    }
+    fn public(&self) -> Self::Public {
+        self.verifying_key()
+    }
+    fn key_text(&self) -> zeroize::Zeroizing<String> {
+        self.to_file_text()
+    }
+    fn public_text(public: &Self::Public) -> String {
+        public.to_file_text()
+    }
+}
+
+impl SigningPair for AuditSigningKey {
+    type Public = AuditVerifyingKey;
+    fn generate() -> Result<Self, SealError> {
+        AuditSigningKey::generate()
+    }
+    fn load(path: &Path) -> Result<Self, KeyFileError> {
+        AuditSigningKey::load(path)
+    }
+    fn load_public(path: &Path) -> Result<Self::Public, KeyFileError> {
+        AuditVerifyingKey::load(path)
+    }
+    fn public(&self) -> Self::Public {
+        self.verifying_key()
+    }
+    fn key_text(&self) -> zeroize::Zeroizing<String> {
+        self.to_file_text()
+    }
+    fn public_text(public: &Self::Public) -> String {
+        public.to_file_text()
+    }
+}
+
+/// A signing pair (Ed25519), like [`ensure_pair`].
+fn ensure_signing<K: SigningPair>(
     key_path: &Path,
     pub_path: &Path,
 ) -> Result<(KeyInitOutcome, KeyInitOutcome), InitError> {
-    let write_pub = |key: &HandoffSigningKey| {
+    let write_pub = |key: &K| {
         write_new_file(
             pub_path,
-            key.verifying_key().to_file_text().as_bytes(),
+            K::public_text(&key.public()).as_bytes(),
             PUBLIC_MODE,
         )
     };
     match (exists(key_path)?, exists(pub_path)?) {
         (true, true) => {
-            let key = HandoffSigningKey::load(key_path)?;
-            if HandoffVerifyingKey::load(pub_path)? != key.verifying_key() {
+            let key = K::load(key_path)?;
+            if K::load_public(pub_path)? != key.public() {
                 return Err(InitError::Mismatch {
                     private: key_path.to_path_buf(),
                     public: pub_path.to_path_buf(),
@@ -308,7 +372,7 @@ fn ensure_handoff_signing(
             Ok((KeyInitOutcome::Kept, KeyInitOutcome::Kept))
         }
         (true, false) => {
-            write_pub(&HandoffSigningKey::load(key_path)?)?;
+            write_pub(&K::load(key_path)?)?;
             Ok((KeyInitOutcome::Kept, KeyInitOutcome::Created))
         }
         (false, true) => Err(InitError::OrphanPublic {
@@ -316,8 +380,8 @@ fn ensure_handoff_signing(
             public: pub_path.to_path_buf(),
         }),
         (false, false) => {
-            let key = HandoffSigningKey::generate()?;
-            write_new_file(key_path, key.to_file_text().as_bytes(), PRIVATE_MODE)?;
+            let key = K::generate()?;
+            write_new_file(key_path, key.key_text().as_bytes(), PRIVATE_MODE)?;
             write_pub(&key)?;
             Ok((KeyInitOutcome::Created, KeyInitOutcome::Created))
         }

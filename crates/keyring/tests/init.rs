@@ -42,7 +42,7 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-const ALL_IN_KEYS: [&str; 9] = [
+const ALL_IN_KEYS: [&str; 11] = [
     keyfile::OFFICE_KEY,
     keyfile::OFFICE_PUB,
     keyfile::MAIL_KEY,
@@ -52,13 +52,15 @@ const ALL_IN_KEYS: [&str; 9] = [
     keyfile::CORE_BANKING_PUB,
     madoguchi_handoff::SIGNING_KEY_FILE,
     madoguchi_handoff::VERIFYING_KEY_FILE,
+    madoguchi_audit::SIGNING_KEY_FILE,
+    madoguchi_audit::VERIFYING_KEY_FILE,
 ];
 
 #[test]
 fn creates_everything_with_the_right_modes() {
     let s = setup();
     let report = s.init().unwrap();
-    assert_eq!(report.created().count(), 10, "{report}");
+    assert_eq!(report.created().count(), 12, "{report}");
     assert_eq!(report.kept().count(), 0);
     let keys = s.keys.canonicalize().unwrap();
     for name in ALL_IN_KEYS {
@@ -80,6 +82,7 @@ fn creates_everything_with_the_right_modes() {
             keyfile::BLIND_INDEX_KEY,
             keyfile::CSRF_KEY,
             madoguchi_handoff::SIGNING_KEY_FILE,
+            madoguchi_audit::SIGNING_KEY_FILE,
         ] {
             assert_eq!(mode(&keys.join(name)), 0o600, "{name}");
         }
@@ -88,6 +91,7 @@ fn creates_everything_with_the_right_modes() {
             keyfile::MAIL_PUB,
             keyfile::CORE_BANKING_PUB,
             madoguchi_handoff::VERIFYING_KEY_FILE,
+            madoguchi_audit::VERIFYING_KEY_FILE,
         ] {
             assert_eq!(mode(&keys.join(name)), 0o644, "{name}");
         }
@@ -151,7 +155,7 @@ fn keeps_existing_files() {
     let core_before = std::fs::read_to_string(&s.core_out).unwrap();
     let second = s.init().unwrap();
     assert_eq!(second.created().count(), 0, "{second}");
-    assert_eq!(second.kept().count(), 10, "{second}");
+    assert_eq!(second.kept().count(), 12, "{second}");
     let after: Vec<String> = ALL_IN_KEYS
         .iter()
         .map(|n| std::fs::read_to_string(keys.join(n)).unwrap())

@@ -59,5 +59,6 @@ pub(crate) async fn record(
         .store()
         .insert_audit_event(&row)
         .await
+        .map(|_seq| ())
         .map_err(OfficeError::Audit)
 }

@@ -111,6 +111,7 @@ impl Auditor<'_> {
                     outcome: event.outcome.to_owned(),
                 })
                 .await
+                .map(|_seq| ())
                 .map_err(|e| HandoffFailure::Audit(e.to_string())),
         }
     }

@@ -1,10 +1,16 @@
-//! The interim audit log: one row per event, written by the back office's one audit
-//! function (`madoguchi_office::audit`). The audit issue replaces it with a hash chain.
+//! The audit log (SPEC §7): one row per event, chained. Each row's `hash` is
+//! `madoguchi_audit::link(previous row's hash, this row's content)`, computed here in the
+//! transaction that appends it, after the previous row is read under the log's lock (on
+//! SQLite, the one writer; on PostgreSQL, a transaction-scoped advisory lock, so that any
+//! number of instances append one after another). Checkpoints of the chain's head, signed
+//! elsewhere, are kept in `audit_checkpoints`. Rows are never updated or deleted (triggers
+//! refuse it; on PostgreSQL also for the application's role).
 
+use madoguchi_audit::{EventContent, GENESIS, Hash, link};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::with_db;
+use crate::backend::{Backend, with_db, with_write_tx};
 use crate::{Store, StoreError, db_time};
 
 /// One audit event. Names of fields, never their values.
@@ -26,17 +32,91 @@ pub struct AuditEventRow {
     pub outcome: String,
 }
 
+/// An event as stored in the chain: its place, its columns and its hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditChainRow {
+    pub seq: i64,
+    #[sqlx(flatten)]
+    pub event: AuditEventRow,
+    /// `None` only for a row the chain has not reached (written before the chain existed).
+    pub hash: Option<Vec<u8>>,
+}
+
+impl AuditChainRow {
+    /// What the row's hash covers.
+    pub fn content(&self) -> EventContent<'_> {
+        content(self.seq, &self.event)
+    }
+}
+
+/// A signed checkpoint of the chain, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditCheckpointRow {
+    pub size: i64,
+    pub head: Vec<u8>,
+    /// The C2SP signed note.
+    pub note: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The key of PostgreSQL's advisory lock that orders appends ("madoaudt").
+const APPEND_LOCK: i64 = 0x6d61_646f_6175_6474;
+
+fn content(seq: i64, e: &AuditEventRow) -> EventContent<'_> {
+    EventContent {
+        seq,
+        id: *e.id.as_bytes(),
+        at: db_time(e.at).unix_timestamp(),
+        actor: &e.actor,
+        actor_address: e.actor_address.as_deref(),
+        session: e.session.as_deref(),
+        action: &e.action,
+        subject_kind: e.subject_kind.as_deref(),
+        subject_id: e.subject_id.as_deref(),
+        fields: &e.fields,
+        purpose: e.purpose.as_deref(),
+        detail: e.detail.as_deref(),
+        outcome: &e.outcome,
+    }
+}
+
+/// A stored hash as a chain hash (a damaged one is taken as the genesis: `audit verify`
+/// names the row).
+fn as_hash(stored: Option<Vec<u8>>) -> Hash {
+    stored.and_then(|h| h.try_into().ok()).unwrap_or(GENESIS)
+}
+
 impl Store {
-    /// Appends one event. The caller returns the data it audits only after this succeeded.
-    pub async fn insert_audit_event(&self, event: &AuditEventRow) -> Result<(), StoreError> {
-        with_db!(self, write, Db, pool => {
-            sqlx::query::<Db>(
-                "INSERT INTO audit_events (id, at, actor, actor_address, session, action, \
-                 subject_kind, subject_id, fields, purpose, detail, outcome) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    /// Appends one event to the chain and returns its sequence number. The caller returns
+    /// the data it audits only after this succeeded (fail closed).
+    pub async fn insert_audit_event(&self, event: &AuditEventRow) -> Result<i64, StoreError> {
+        let postgres = self.backend() == Backend::Postgres;
+        let at = db_time(event.at);
+        with_write_tx!(self, Db, tx => {
+            if postgres {
+                sqlx::query::<Db>("SELECT pg_advisory_xact_lock($1)")
+                    .bind(APPEND_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let last = sqlx::query_as::<Db, (i64, Option<Vec<u8>>)>(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
             )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (seq, previous) = match last {
+                Some((seq, hash)) => (seq + 1, as_hash(hash)),
+                None => (1, GENESIS),
+            };
+            let hash = link(&previous, &content(seq, event));
+            sqlx::query::<Db>(
+                "INSERT INTO audit_events (seq, id, at, actor, actor_address, session, action, \
+                 subject_kind, subject_id, fields, purpose, detail, outcome, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(seq)
             .bind(event.id)
-            .bind(db_time(event.at))
+            .bind(at)
             .bind(&event.actor)
             .bind(&event.actor_address)
             .bind(&event.session)
@@ -47,9 +127,155 @@ impl Store {
             .bind(&event.purpose)
             .bind(&event.detail)
             .bind(&event.outcome)
-            .execute(pool)
+            .bind(&hash[..])
+            .execute(&mut *tx)
             .await?;
-            Ok(())
+            tx.commit().await?;
+            Ok(seq)
+        })
+    }
+
+    /// Chains the rows written before the chain existed (hash NULL), in order, once: run at
+    /// every start after the migrations; does nothing on a chained log.
+    pub async fn chain_audit_backlog(&self) -> Result<u64, StoreError> {
+        let postgres = self.backend() == Backend::Postgres;
+        with_write_tx!(self, Db, tx => {
+            if postgres {
+                sqlx::query::<Db>("SELECT pg_advisory_xact_lock($1)")
+                    .bind(APPEND_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let rows = sqlx::query_as::<Db, AuditChainRow>(
+                "SELECT seq, id, at, actor, actor_address, session, action, subject_kind, \
+                 subject_id, fields, purpose, detail, outcome, hash FROM audit_events \
+                 WHERE seq >= COALESCE((SELECT MIN(seq) FROM audit_events WHERE hash IS NULL), \
+                 (SELECT MAX(seq) FROM audit_events) + 1) - 1 ORDER BY seq",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut chained = 0u64;
+            let mut previous = GENESIS;
+            for row in &rows {
+                match &row.hash {
+                    Some(stored) => previous = as_hash(Some(stored.clone())),
+                    None => {
+                        let hash = link(&previous, &row.content());
+                        sqlx::query::<Db>(
+                            "UPDATE audit_events SET hash = $2 WHERE seq = $1 AND hash IS NULL",
+                        )
+                        .bind(row.seq)
+                        .bind(&hash[..])
+                        .execute(&mut *tx)
+                        .await?;
+                        previous = hash;
+                        chained += 1;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(chained)
+        })
+    }
+
+    /// Up to `limit` events after sequence number `after`, in order (the chain walk pages
+    /// with this: each page is one indexed range read).
+    pub async fn audit_chain_page(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditChainRow>, StoreError> {
+        with_db!(self, read, Db, pool => {
+            Ok(sqlx::query_as::<Db, AuditChainRow>(
+                "SELECT seq, id, at, actor, actor_address, session, action, subject_kind, \
+                 subject_id, fields, purpose, detail, outcome, hash FROM audit_events \
+                 WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// The events of a time window `[from, to)` after sequence number `after`, in order
+    /// (`audit export` pages with this).
+    pub async fn audit_events_between(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditChainRow>, StoreError> {
+        with_db!(self, read, Db, pool => {
+            Ok(sqlx::query_as::<Db, AuditChainRow>(
+                "SELECT seq, id, at, actor, actor_address, session, action, subject_kind, \
+                 subject_id, fields, purpose, detail, outcome, hash FROM audit_events \
+                 WHERE seq > $1 AND at >= $2 AND at < $3 ORDER BY seq LIMIT $4",
+            )
+            .bind(after)
+            .bind(db_time(from))
+            .bind(db_time(to))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// The chain's head: the last event's sequence number and stored hash.
+    pub async fn audit_head(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        with_db!(self, read, Db, pool => {
+            let row = sqlx::query_as::<Db, (i64, Option<Vec<u8>>)>(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(|(seq, hash)| (seq, hash.unwrap_or_default())))
+        })
+    }
+
+    /// Keeps a signed checkpoint; `false` when one of that size is kept already (another
+    /// instance signed the same head).
+    pub async fn insert_audit_checkpoint(
+        &self,
+        checkpoint: &AuditCheckpointRow,
+    ) -> Result<bool, StoreError> {
+        with_db!(self, write, Db, pool => {
+            let added = sqlx::query::<Db>(
+                "INSERT INTO audit_checkpoints (size, head, note, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+            )
+            .bind(checkpoint.size)
+            .bind(&checkpoint.head)
+            .bind(&checkpoint.note)
+            .bind(db_time(checkpoint.created_at))
+            .execute(pool)
+            .await?
+            .rows_affected();
+            Ok(added == 1)
+        })
+    }
+
+    /// Every kept checkpoint, by size.
+    pub async fn audit_checkpoints(&self) -> Result<Vec<AuditCheckpointRow>, StoreError> {
+        with_db!(self, read, Db, pool => {
+            Ok(sqlx::query_as::<Db, AuditCheckpointRow>(
+                "SELECT size, head, note, created_at FROM audit_checkpoints ORDER BY size",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// The newest checkpoint.
+    pub async fn last_audit_checkpoint(&self) -> Result<Option<AuditCheckpointRow>, StoreError> {
+        with_db!(self, read, Db, pool => {
+            Ok(sqlx::query_as::<Db, AuditCheckpointRow>(
+                "SELECT size, head, note, created_at FROM audit_checkpoints \
+                 ORDER BY size DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?)
         })
     }
 

@@ -139,6 +139,8 @@ impl Store {
             Inner::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
             Inner::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
+        // Events written before the audit log became a chain join it, once.
+        self.chain_audit_backlog().await?;
         Ok(())
     }
 

@@ -35,7 +35,7 @@ mod staff_session;
 mod status;
 mod submission;
 
-pub use audit::AuditEventRow;
+pub use audit::{AuditChainRow, AuditCheckpointRow, AuditEventRow};
 pub use backend::{Backend, Store};
 pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount, SlotRef};
 pub use calendar::{CenterBooking, SlotState, VisitOutcome};

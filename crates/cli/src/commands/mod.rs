@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod core;
 pub mod handoff;
 pub mod keys;

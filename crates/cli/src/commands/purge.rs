@@ -190,6 +190,7 @@ pub async fn audit_run(store: &Store, actor: &str, report: &PurgeReport) -> anyh
             outcome: "ok".to_owned(),
         })
         .await
+        .map(|_seq| ())
         .context("cannot write the purge's audit event")
 }
 

@@ -47,6 +47,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         },
         public_url: args.public_url.clone(),
         office_url: args.office_url.clone(),
+        audit_sink: args.audit_sink.clone(),
         office_allowed_clients: args.office_allow.clone(),
     };
     let mut running = app::start(config).await?;

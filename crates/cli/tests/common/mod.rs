@@ -300,6 +300,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         rate_limits: options.rate_limits,
         public_url: None,
         office_url: None,
+        audit_sink: None,
         office_allowed_clients: options.office_allowed_clients.clone(),
     }
 }

@@ -1,0 +1,24 @@
+-- The audit log becomes a hash chain (SPEC §7): each event's `hash` commits to the event
+-- before it (`madoguchi_audit::link`). Rows written before are chained at the next start
+-- (`Store::chain_audit_backlog`), in order, once.
+ALTER TABLE audit_events ADD COLUMN hash BLOB;
+
+-- Signed checkpoints of the chain: its size and head, as a C2SP signed note.
+CREATE TABLE audit_checkpoints (
+    size       INTEGER PRIMARY KEY NOT NULL,
+    head       BLOB NOT NULL,
+    note       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Append-only: a row is never changed once chained, never deleted; nor is a checkpoint.
+-- (Whoever holds the file can drop these triggers; `audit verify` still names the change.)
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+WHEN OLD.hash IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
