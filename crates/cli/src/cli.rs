@@ -63,6 +63,39 @@ pub enum Command {
     /// done), 1 error, 3 the log was tampered with (each finding is printed).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Incident response: who lost what.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// From the audit log: the customers whose personal data was read by these actors,
+    /// sessions or addresses (any of them; every read when none is given) within the window,
+    /// the fields each one lost, first and last access, how to reach them; the fields common
+    /// to all and how many customers lost each field.
+    Scope(ScopeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScopeArgs {
+    /// An actor of the audit log, e.g. `staff:0190…` (repeatable).
+    #[arg(long)]
+    pub actor: Vec<String>,
+    /// A session's audit id, as the audit log shows it (repeatable).
+    #[arg(long)]
+    pub session: Vec<String>,
+    /// A client address or CIDR block, e.g. 203.0.113.7 or 203.0.113.0/24 (repeatable).
+    #[arg(long)]
+    pub ip: Vec<String>,
+    /// Start of the window (inclusive), RFC 3339, e.g. 2026-12-01T00:00:00+09:00.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the window (exclusive), RFC 3339.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+    pub format: PrintFormat,
 }
 
 #[derive(Debug, Subcommand)]

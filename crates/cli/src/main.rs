@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use madoguchi::cli::{Cli, Command, CoreCommand, HandoffCommand, KeysCommand};
+use madoguchi::cli::{Cli, Command, CoreCommand, HandoffCommand, IncidentCommand, KeysCommand};
 use madoguchi::commands;
 
 fn main() -> ExitCode {
@@ -42,6 +42,9 @@ fn main() -> ExitCode {
             // Answered above, before the runtime starts.
             Command::Core(_) => Ok(()),
             Command::Purge(args) => commands::purge::run(&cli, args).await,
+            Command::Incident(IncidentCommand::Scope(args)) => {
+                commands::incident::scope(&cli, args).await
+            }
             // Answered above, with their own exit codes.
             Command::Staff(_) | Command::Audit(_) => Ok(()),
         }

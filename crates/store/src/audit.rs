@@ -80,6 +80,15 @@ fn content(seq: i64, e: &AuditEventRow) -> EventContent<'_> {
     }
 }
 
+/// The indexed form of the event's client address (none without a parsable one).
+fn actor_ip(event: &AuditEventRow) -> Option<Vec<u8>> {
+    event
+        .actor_address
+        .as_deref()
+        .and_then(crate::incident::ip_key)
+        .map(|k| k.to_vec())
+}
+
 /// A stored hash as a chain hash (a damaged one is taken as the genesis: `audit verify`
 /// names the row).
 fn as_hash(stored: Option<Vec<u8>>) -> Hash {
@@ -111,8 +120,8 @@ impl Store {
             let hash = link(&previous, &content(seq, event));
             sqlx::query::<Db>(
                 "INSERT INTO audit_events (seq, id, at, actor, actor_address, session, action, \
-                 subject_kind, subject_id, fields, purpose, detail, outcome, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 subject_kind, subject_id, fields, purpose, detail, outcome, hash, actor_ip) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(seq)
             .bind(event.id)
@@ -128,6 +137,7 @@ impl Store {
             .bind(&event.detail)
             .bind(&event.outcome)
             .bind(&hash[..])
+            .bind(actor_ip(event))
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -162,10 +172,12 @@ impl Store {
                     None => {
                         let hash = link(&previous, &row.content());
                         sqlx::query::<Db>(
-                            "UPDATE audit_events SET hash = $2 WHERE seq = $1 AND hash IS NULL",
+                            "UPDATE audit_events SET hash = $2, actor_ip = $3 \
+                             WHERE seq = $1 AND hash IS NULL",
                         )
                         .bind(row.seq)
                         .bind(&hash[..])
+                        .bind(actor_ip(&row.event))
                         .execute(&mut *tx)
                         .await?;
                         previous = hash;

@@ -25,6 +25,7 @@ mod email_check;
 mod error;
 mod group_commit;
 mod handoff;
+mod incident;
 mod outbox;
 mod passkey;
 mod retention;
@@ -47,6 +48,7 @@ pub use error::StoreError;
 pub use handoff::{
     HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, HandoffTarget,
 };
+pub use incident::{ScopeEvent, ScopeFilter, ScopeSubject, ip_key};
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
 pub use passkey::{NewPasskey, PasskeyRow};
 pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod core;
 pub mod handoff;
+pub mod incident;
 pub mod keys;
 pub mod migrate;
 pub mod purge;

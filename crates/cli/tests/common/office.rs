@@ -135,8 +135,48 @@ pub async fn sign_in(
     password: &str,
     totp_secret: &str,
 ) -> StaffClient {
+    sign_in_with(
+        app,
+        office_client_with_jar(),
+        username,
+        password,
+        totp_secret,
+    )
+    .await
+}
+
+/// Like [`sign_in`], from another address of this machine (e.g. 127.0.0.2: loopback, so the
+/// office answers it, but not the address the member of staff usually comes from).
+pub async fn sign_in_from(
+    app: &TestApp,
+    staff: &StaffClient,
+    local: std::net::IpAddr,
+) -> StaffClient {
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(local)
+        .build()
+        .expect("client");
+    sign_in_with(
+        app,
+        (client, jar),
+        &staff.username,
+        &staff.password,
+        &staff.totp_secret,
+    )
+    .await
+}
+
+async fn sign_in_with(
+    app: &TestApp,
+    (client, jar): (reqwest::Client, Arc<Jar>),
+    username: &str,
+    password: &str,
+    totp_secret: &str,
+) -> StaffClient {
     let office_url = app.office_url.clone();
-    let (client, jar) = office_client_with_jar();
     let answer = super::post_form(
         &client,
         &format!("{office_url}/sign-in"),

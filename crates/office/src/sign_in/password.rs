@@ -2,7 +2,7 @@
 //!
 //! Parameters: m = 19 MiB (19,456 KiB), t = 2, p = 1 — the baseline of OWASP's Password
 //! Storage Cheat Sheet for Argon2id (its other rows, e.g. m = 46 MiB with t = 1, are equal in
-//! strength). One hash takes 13.6 ms on the 2-core build machine (`cargo bench -p
+//! strength). One hash takes 18.7 ms on the 2-core build machine (`cargo bench -p
 //! madoguchi-office --bench argon2`, release), so sign-ins stay instant and the unknown-user
 //! path costs the same; every offline guess costs 19 MiB of memory, which is what slows GPUs.
 //! RFC 9106's 64 MiB was not chosen: it would triple the memory of each concurrent sign-in

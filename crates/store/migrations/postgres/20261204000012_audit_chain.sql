@@ -3,6 +3,11 @@
 -- (`Store::chain_audit_backlog`), in order, once. The sequence number is now given by the
 -- appender, under the log's advisory lock, so that it is the chain's order.
 ALTER TABLE audit_events ADD COLUMN hash BYTEA;
+-- The client address as 16 bytes (IPv4 mapped into IPv6), so that `incident scope --ip CIDR`
+-- is one range read of an index. Derived from `actor_address`, which the hash covers.
+ALTER TABLE audit_events ADD COLUMN actor_ip BYTEA;
+CREATE INDEX audit_events_ip ON audit_events (actor_ip, at);
+CREATE INDEX audit_events_session ON audit_events (session, at);
 ALTER TABLE audit_events ALTER COLUMN seq DROP IDENTITY;
 
 -- Signed checkpoints of the chain: its size and head, as a C2SP signed note.

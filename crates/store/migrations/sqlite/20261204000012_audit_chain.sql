@@ -2,6 +2,11 @@
 -- before it (`madoguchi_audit::link`). Rows written before are chained at the next start
 -- (`Store::chain_audit_backlog`), in order, once.
 ALTER TABLE audit_events ADD COLUMN hash BLOB;
+-- The client address as 16 bytes (IPv4 mapped into IPv6), so that `incident scope --ip CIDR`
+-- is one range read of an index. Derived from `actor_address`, which the hash covers.
+ALTER TABLE audit_events ADD COLUMN actor_ip BLOB;
+CREATE INDEX audit_events_ip ON audit_events (actor_ip, at);
+CREATE INDEX audit_events_session ON audit_events (session, at);
 
 -- Signed checkpoints of the chain: its size and head, as a C2SP signed note.
 CREATE TABLE audit_checkpoints (

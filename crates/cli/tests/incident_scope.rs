@@ -1,0 +1,189 @@
+//! "Who lost what" (SPEC §7, issue 6): staff read a known set of customers' fields through the
+//! back office; a stolen session of one of them reads 37 more customers from an unusual address
+//! (127.0.0.2: loopback, so the office answers, but not where staff work from). `madoguchi
+//! incident scope --session …` and `--ip …` (the real binary) must return exactly those 37
+//! customers, exactly the fields each one had read, the fields common to all and the number of
+//! customers per field — and none of the legitimate reads.
+
+mod common;
+#[path = "review_seed/mod.rs"]
+mod seed;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::office::{StaffClient, sign_in_from, staff_client};
+use common::{Db, TestApp};
+use reqwest::StatusCode;
+
+const BIN: &str = env!("CARGO_BIN_EXE_madoguchi");
+
+/// Customer `i`'s record: name, kana, e-mail, phone and address.
+fn customer(i: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("family_name", "検証".to_owned()),
+        ("given_name", format!("花子{i}")),
+        ("family_name_kana", "ケンショウ".to_owned()),
+        ("email", format!("hanako.{i}@example.jp")),
+        ("phone_mobile", format!("090-1000-{i:04}")),
+        ("postal_code", "900-0015".to_owned()),
+        ("address_line", format!("那覇市久茂地{i}丁目")),
+    ]
+}
+
+/// What the thief reads of customer `i`: the name always, the phone of every third, the
+/// address of every fifth.
+fn stolen_fields(i: usize) -> Vec<&'static str> {
+    let mut fields = vec!["family_name", "given_name"];
+    if i.is_multiple_of(3) {
+        fields.push("phone_mobile");
+    }
+    if i.is_multiple_of(5) {
+        fields.push("address_line");
+    }
+    fields
+}
+
+async fn reveal(staff: &StaffClient, id: uuid::Uuid, fields: &[&str]) {
+    let mut form: Vec<(&str, &str)> = fields.iter().map(|f| ("fields", *f)).collect();
+    form.push(("purpose", "review"));
+    let answer = staff
+        .post_form(&format!("/applications/{id}/reveal"), &form)
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK, "reveal {id}");
+}
+
+async fn scope(app: &TestApp, indicator: &[&str]) -> serde_json::Value {
+    let mut command = std::process::Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(&app.data)
+        .arg("--database-url")
+        .arg(&app.database_url)
+        .args(["incident", "scope", "--format", "json"])
+        .args(indicator)
+        .env("MADOGUCHI_LOG", "error");
+    let out = common::output_of(command).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+async fn scenario(db: Db) {
+    let Some(app) = TestApp::spawn(db).await else {
+        return;
+    };
+    let mut planted = Vec::new();
+    for i in 0..40 {
+        let fields = customer(i);
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        planted.push(seed::plant(&app, "101", &pairs).await);
+    }
+    let operator = staff_client(&app, "operator", "branches:101").await;
+    // Legitimate work: customers 0–2, from the usual address.
+    for p in &planted[..3] {
+        reveal(&operator, p.id, &["family_name", "email"]).await;
+    }
+    // The stolen session: the same account, signed in from elsewhere, reads customers 3–39.
+    let thief = sign_in_from(&app, &operator, "127.0.0.2".parse().expect("address")).await;
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (i, p) in planted.iter().enumerate().skip(3) {
+        let fields = stolen_fields(i);
+        reveal(&thief, p.id, &fields).await;
+        expected.insert(
+            p.receipt_number.clone(),
+            fields.iter().map(|f| (*f).to_owned()).collect(),
+        );
+    }
+    assert_eq!(expected.len(), 37);
+    let session = app
+        .store()
+        .recent_audit_events(500)
+        .await
+        .expect("audit")
+        .into_iter()
+        .find(|e| {
+            e.actor_address.as_deref() == Some("127.0.0.2") && e.action == "application.reveal"
+        })
+        .and_then(|e| e.session)
+        .expect("the stolen session's audit id");
+
+    for indicator in [
+        vec!["--session", session.as_str()],
+        vec!["--ip", "127.0.0.2"],
+        vec!["--ip", "127.0.0.2/31", "--from", "2000-01-01T00:00:00Z"],
+    ] {
+        let json = scope(&app, &indicator).await;
+        assert_eq!(json["customer_count"], 37, "{indicator:?}");
+        let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for c in json["customers"].as_array().expect("customers") {
+            let receipt = c["subjects"][0]["receipt_number"]
+                .as_str()
+                .expect("receipt number")
+                .to_owned();
+            let fields = c["fields"]
+                .as_array()
+                .expect("fields")
+                .iter()
+                .map(|f| f.as_str().expect("name").to_owned())
+                .collect();
+            let channels: BTreeSet<&str> = c["channels"]
+                .as_array()
+                .expect("channels")
+                .iter()
+                .map(|f| f.as_str().expect("channel"))
+                .collect();
+            assert_eq!(channels, BTreeSet::from(["e-mail", "phone", "post"]));
+            seen.insert(receipt, fields);
+        }
+        assert_eq!(
+            seen, expected,
+            "{indicator:?}: exactly the 37, each with its fields"
+        );
+        let common: Vec<&str> = json["common_fields"]
+            .as_array()
+            .expect("common")
+            .iter()
+            .map(|f| f.as_str().expect("name"))
+            .collect();
+        assert_eq!(common, ["family_name", "given_name"]);
+        let count = |f: &str| json["field_counts"][f].as_u64().unwrap_or(0);
+        assert_eq!(count("family_name"), 37);
+        assert_eq!(count("given_name"), 37);
+        assert_eq!(
+            count("phone_mobile"),
+            (3..40usize).filter(|i| i.is_multiple_of(3)).count() as u64
+        );
+        assert_eq!(
+            count("address_line"),
+            (3..40usize).filter(|i| i.is_multiple_of(5)).count() as u64
+        );
+        assert_eq!(count("email"), 0, "the legitimate reads are not in scope");
+    }
+    // A window before the theft holds nobody.
+    let json = scope(
+        &app,
+        &[
+            "--session",
+            session.as_str(),
+            "--to",
+            "2000-01-01T00:00:00Z",
+        ],
+    )
+    .await;
+    assert_eq!(json["customer_count"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn scope_names_exactly_the_customers_and_fields_a_stolen_session_read_on_sqlite() {
+    scenario(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn scope_names_exactly_the_customers_and_fields_a_stolen_session_read_on_postgres() {
+    scenario(Db::Postgres).await;
+}
