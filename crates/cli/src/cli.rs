@@ -94,8 +94,21 @@ pub struct ScopeArgs {
     /// End of the window (exclusive), RFC 3339.
     #[arg(long)]
     pub to: Option<String>,
-    #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
-    pub format: PrintFormat,
+    /// text (a summary), json (complete), csv (the notification list: contact fields opened,
+    /// each customer's read audited first), notice (a Japanese draft of the public notice's
+    /// scope and of the nine items of the report to the PPC).
+    #[arg(long, value_enum, default_value_t = ScopeFormat::Text)]
+    pub format: ScopeFormat,
+}
+
+/// What `incident scope` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ScopeFormat {
+    #[default]
+    Text,
+    Json,
+    Csv,
+    Notice,
 }
 
 #[derive(Debug, Subcommand)]

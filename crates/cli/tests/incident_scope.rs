@@ -53,14 +53,20 @@ async fn reveal(staff: &StaffClient, id: uuid::Uuid, fields: &[&str]) {
 }
 
 async fn scope(app: &TestApp, indicator: &[&str]) -> serde_json::Value {
+    let mut args = indicator.to_vec();
+    args.extend(["--format", "json"]);
+    serde_json::from_str(&scope_output(app, &args).await).expect("JSON")
+}
+
+async fn scope_output(app: &TestApp, args: &[&str]) -> String {
     let mut command = std::process::Command::new(BIN);
     command
         .arg("--data-dir")
         .arg(&app.data)
         .arg("--database-url")
         .arg(&app.database_url)
-        .args(["incident", "scope", "--format", "json"])
-        .args(indicator)
+        .args(["incident", "scope"])
+        .args(args)
         .env("MADOGUCHI_LOG", "error");
     let out = common::output_of(command).await;
     assert_eq!(
@@ -69,7 +75,7 @@ async fn scope(app: &TestApp, indicator: &[&str]) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    String::from_utf8(out.stdout).expect("UTF-8")
 }
 
 async fn scenario(db: Db) {
@@ -163,6 +169,59 @@ async fn scenario(db: Db) {
         );
         assert_eq!(count("email"), 0, "the legitimate reads are not in scope");
     }
+    // The notification list: the 37, with what is needed to reach them, each read audited.
+    let csv = scope_output(&app, &["--session", session.as_str(), "--format", "csv"]).await;
+    let csv = csv
+        .strip_prefix("\u{feff}")
+        .expect("a byte-order mark for spreadsheets");
+    let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (email, name, lost) = (
+        column("メールアドレス"),
+        column("氏名"),
+        column("漏えいのおそれがある項目"),
+    );
+    let mut listed = BTreeSet::new();
+    for row in reader.records() {
+        let row = row.expect("row");
+        let i: usize = row[email]
+            .trim_start_matches("hanako.")
+            .trim_end_matches("@example.jp")
+            .parse()
+            .expect("a planted address");
+        assert_eq!(&row[name], format!("検証 花子{i}"));
+        assert!(row[lost].contains("氏名（姓）"), "{:?}", &row[lost]);
+        listed.insert(i);
+    }
+    assert_eq!(listed, (3..40).collect::<BTreeSet<usize>>());
+    let list_reads = app
+        .store()
+        .recent_audit_events(1000)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "incident.notify-list" && e.actor == "cli:incident-scope")
+        .count();
+    assert_eq!(
+        list_reads, 37,
+        "each customer's contact fields were opened after an event"
+    );
+
+    // The notice draft, with the figures.
+    let notice = scope_output(&app, &["--session", session.as_str(), "--format", "notice"]).await;
+    for line in [
+        "対象となるお客さまの数：37名",
+        "共通事項（対象のお客さま全員）：氏名（姓）、氏名（名）",
+        "③ 本人の数：37名",
+    ] {
+        assert!(notice.contains(line), "{line}:\n{notice}");
+    }
+    assert!(
+        !notice.contains("hanako."),
+        "the notice holds figures, no personal value"
+    );
+
     // A window before the theft holds nobody.
     let json = scope(
         &app,

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// `value`, neutralized when a spreadsheet would take it for a formula.
-pub(crate) fn cell(value: &str) -> Cow<'_, str> {
+pub fn cell(value: &str) -> Cow<'_, str> {
     if value.starts_with(FORMULA_STARTS) {
         Cow::Owned(format!("'{value}"))
     } else {
@@ -18,7 +18,7 @@ pub(crate) fn cell(value: &str) -> Cow<'_, str> {
 }
 
 /// The byte-order mark that makes Excel read the file as UTF-8 (Japanese otherwise garbles).
-pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ pub mod audit;
 mod audit_log;
 pub mod authz;
 mod calendar;
-mod csv;
+pub mod csv;
 mod error;
 pub mod handoff;
 mod home;
@@ -77,6 +77,11 @@ pub fn router(state: OfficeState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(body_limit)
         .layer(timeout)
+}
+
+/// A personal field's name as staff read it (e.g. `family_name` → 「氏名（姓）」).
+pub fn field_label(name: &str) -> &str {
+    review::field_label(name)
 }
 
 /// The stylesheet of every page.

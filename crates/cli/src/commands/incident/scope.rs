@@ -16,13 +16,8 @@ use anyhow::Context;
 use madoguchi_seal::EncryptedFields;
 use madoguchi_store::{ScopeEvent, ScopeFilter, ScopeSubject, Store, ip_key};
 use serde::Serialize;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
-
-use crate::app::connect_store;
-use crate::cli::{Cli, PrintFormat, ScopeArgs};
-use crate::data_dir::DataDir;
 
 /// One affected customer.
 #[derive(Debug, Serialize)]
@@ -83,19 +78,6 @@ pub fn ip_range(text: &str) -> anyhow::Result<([u8; 16], [u8; 16])> {
         u128::MAX << (128 - prefix)
     };
     Ok(((value & mask).to_be_bytes(), (value | !mask).to_be_bytes()))
-}
-
-fn time_arg(
-    what: &str,
-    value: Option<&str>,
-    default: OffsetDateTime,
-) -> anyhow::Result<OffsetDateTime> {
-    match value {
-        None => Ok(default),
-        Some(v) => OffsetDateTime::parse(v, &Rfc3339).with_context(|| {
-            format!("--{what} {v:?} is not a time: write it as 2026-12-01T00:00:00+09:00")
-        }),
-    }
 }
 
 /// Computes the scope of `filter`.
@@ -236,68 +218,6 @@ fn channels_of<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<&'static st
         }
     }
     channels
-}
-
-/// `madoguchi incident scope`.
-pub async fn scope(cli: &Cli, args: &ScopeArgs) -> anyhow::Result<()> {
-    let ip_ranges = args
-        .ip
-        .iter()
-        .map(|ip| ip_range(ip))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let now = OffsetDateTime::now_utc();
-    let filter = ScopeFilter {
-        actors: args.actor.clone(),
-        sessions: args.session.clone(),
-        ip_ranges,
-        from: time_arg("from", args.from.as_deref(), OffsetDateTime::UNIX_EPOCH)?,
-        to: time_arg("to", args.to.as_deref(), now + time::Duration::days(1))?,
-    };
-    let data = DataDir::open(&cli.data_dir)?;
-    let store = connect_store(cli.database_url.as_deref(), &data).await?;
-    let result = compute(&store, &filter).await;
-    store.close().await;
-    let scope = result?;
-    match args.format {
-        PrintFormat::Json => println!("{}", serde_json::to_string_pretty(&scope)?),
-        PrintFormat::Text => print_text(&scope),
-    }
-    Ok(())
-}
-
-fn print_text(scope: &Scope) {
-    println!(
-        "affected customers: {} ({} reads of personal data matched)",
-        scope.customer_count, scope.events_matched
-    );
-    let common: Vec<&str> = scope.common_fields.iter().map(String::as_str).collect();
-    println!("fields common to all (共通事項): {}", common.join(", "));
-    println!("customers per field:");
-    for (field, n) in &scope.field_counts {
-        println!("  {field:<24} {n}");
-    }
-    for c in &scope.customers {
-        let fields: Vec<&str> = c.fields.iter().map(String::as_str).collect();
-        let channels: Vec<&str> = c.channels.iter().copied().collect();
-        let subjects: Vec<String> = c
-            .subjects
-            .iter()
-            .map(|s| {
-                s.receipt_number
-                    .clone()
-                    .unwrap_or_else(|| format!("{}:{}", s.kind, s.id))
-            })
-            .collect();
-        println!(
-            "{}  {}  first {}  last {}  fields {}  contact {}",
-            c.customer,
-            subjects.join(" "),
-            c.first_access,
-            c.last_access,
-            fields.join(","),
-            channels.join(",")
-        );
-    }
 }
 
 #[cfg(test)]
