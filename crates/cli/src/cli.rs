@@ -66,6 +66,22 @@ pub enum Command {
     /// Incident response: who lost what.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Synthetic data for trying and measuring (never on a production database).
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Fills the database with N synthetic applications and M audit events of staff reading
+    /// them (sessions of 200 reads, each from its own 10.x.y.z address), appended to the real
+    /// hash chain.
+    History {
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

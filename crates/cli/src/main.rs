@@ -1,7 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use madoguchi::cli::{Cli, Command, CoreCommand, HandoffCommand, IncidentCommand, KeysCommand};
+use madoguchi::cli::{
+    Cli, Command, CoreCommand, DemoCommand, HandoffCommand, IncidentCommand, KeysCommand,
+};
 use madoguchi::commands;
 
 fn main() -> ExitCode {
@@ -42,6 +44,9 @@ fn main() -> ExitCode {
             // Answered above, before the runtime starts.
             Command::Core(_) => Ok(()),
             Command::Purge(args) => commands::purge::run(&cli, args).await,
+            Command::Demo(DemoCommand::History { customers, events }) => {
+                commands::demo::history(&cli, *customers, *events).await
+            }
             Command::Incident(IncidentCommand::Scope(args)) => {
                 commands::incident::scope(&cli, args).await
             }

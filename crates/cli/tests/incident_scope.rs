@@ -246,3 +246,52 @@ async fn scope_names_exactly_the_customers_and_fields_a_stolen_session_read_on_s
 async fn scope_names_exactly_the_customers_and_fields_a_stolen_session_read_on_postgres() {
     scenario(Db::Postgres).await;
 }
+
+/// `demo history` appends to the real chain: the result verifies, and a session of it scopes
+/// to the customers it read (sessions of 200 reads, one address each).
+async fn synthetic_history(db: Db) {
+    let Some(app) = TestApp::spawn(db).await else {
+        return;
+    };
+    let run = |args: &'static [&'static str]| {
+        let mut command = std::process::Command::new(BIN);
+        command
+            .arg("--data-dir")
+            .arg(&app.data)
+            .arg("--database-url")
+            .arg(&app.database_url)
+            .args(args)
+            .env("MADOGUCHI_LOG", "error");
+        common::output_of(command)
+    };
+    let filled = run(&["demo", "history", "--customers", "300", "--events", "25000"]).await;
+    assert_eq!(
+        filled.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&filled.stderr)
+    );
+    let verified = run(&["audit", "verify"]).await;
+    let text = String::from_utf8_lossy(&verified.stdout).to_string();
+    assert_eq!(verified.status.code(), Some(0), "{text}");
+    assert!(text.contains("25000 events"), "{text}");
+    let by_session = scope(&app, &["--session", "syn00000000"]).await;
+    let by_address = scope(&app, &["--ip", "10.0.0.0/32"]).await;
+    assert_eq!(by_session["events_matched"], 200);
+    assert_eq!(by_session["customers"], by_address["customers"]);
+    assert!(by_session["customer_count"].as_u64().unwrap_or(0) > 0);
+    // A /24 holds 256 sessions of 200 reads: every event of the history's first 51,200.
+    let block = scope(&app, &["--ip", "10.0.0.0/24"]).await;
+    assert_eq!(block["events_matched"], 25000);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_synthetic_history_verifies_and_scopes_on_sqlite() {
+    synthetic_history(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_synthetic_history_verifies_and_scopes_on_postgres() {
+    synthetic_history(Db::Postgres).await;
+}

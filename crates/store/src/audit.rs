@@ -60,9 +60,9 @@ pub struct AuditCheckpointRow {
 }
 
 /// The key of PostgreSQL's advisory lock that orders appends ("madoaudt").
-const APPEND_LOCK: i64 = 0x6d61_646f_6175_6474;
+pub(crate) const APPEND_LOCK: i64 = 0x6d61_646f_6175_6474;
 
-fn content(seq: i64, e: &AuditEventRow) -> EventContent<'_> {
+pub(crate) fn content(seq: i64, e: &AuditEventRow) -> EventContent<'_> {
     EventContent {
         seq,
         id: *e.id.as_bytes(),

@@ -35,6 +35,7 @@ mod staff;
 mod staff_session;
 mod status;
 mod submission;
+mod synthetic_audit;
 
 pub use audit::{AuditChainRow, AuditCheckpointRow, AuditEventRow};
 pub use backend::{Backend, Store};

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod core;
+pub mod demo;
 pub mod handoff;
 pub mod incident;
 pub mod keys;
