@@ -4,10 +4,12 @@
 //! once) and which contact fields its record holds. Never a value: the caller decides what to
 //! decrypt, and audits it.
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::with_db;
+use crate::backend::{Inner, with_db};
 use crate::{Store, StoreError, db_time};
 
 /// Which events an incident covers: any of the actors, sessions or address ranges (all
@@ -44,6 +46,9 @@ pub struct ScopeSubject {
     /// The sealed record (field names in clear, values encrypted), when still there.
     pub personal_fields: Option<Vec<u8>>,
 }
+
+/// An application as a scope reads it: id, e-mail blind index, receipt number, sealed record.
+type ApplicationRead = (Uuid, Option<Vec<u8>>, String, Option<Vec<u8>>);
 
 /// The address as the 16 bytes `actor_ip` is compared on (IPv4 mapped into IPv6).
 pub fn ip_key(address: &str) -> Option<[u8; 16]> {
@@ -120,6 +125,53 @@ impl Store {
         events.sort_by_key(|e| e.seq);
         events.dedup_by_key(|e| e.seq);
         Ok(events)
+    }
+
+    /// What is known of each of these applications (absent: no such application), read 1,000
+    /// at a time: a scope of 50,000 reads is a few queries, not 50,000.
+    pub async fn scope_applications(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, ScopeSubject>, StoreError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            let rows: Vec<ApplicationRead> = match &self.inner {
+                Inner::Sqlite { read, .. } => {
+                    let list: Vec<String> =
+                        chunk.iter().map(|id| id.simple().to_string()).collect();
+                    sqlx::query_as::<sqlx::Sqlite, ApplicationRead>(
+                        "SELECT a.id, a.email_index, a.receipt_number, p.fields FROM applications a \
+                         LEFT JOIN application_personal p ON p.application_id = a.id \
+                         WHERE a.id IN (SELECT unhex(value) FROM json_each($1))",
+                    )
+                    .bind(serde_json::Value::from(list).to_string())
+                    .fetch_all(read)
+                    .await?
+                }
+                Inner::Postgres(pool) => sqlx::query_as::<
+                    sqlx::Postgres,
+                    (Uuid, Option<Vec<u8>>, String, Option<Vec<u8>>),
+                >(
+                    "SELECT a.id, a.email_index, a.receipt_number, p.fields FROM applications a \
+                         LEFT JOIN application_personal p ON p.application_id = a.id \
+                         WHERE a.id = ANY($1)",
+                )
+                .bind(chunk)
+                .fetch_all(pool)
+                .await?,
+            };
+            for (id, email_index, receipt, fields) in rows {
+                found.insert(
+                    id,
+                    ScopeSubject {
+                        email_index,
+                        receipt_number: Some(receipt),
+                        personal_fields: fields,
+                    },
+                );
+            }
+        }
+        Ok(found)
     }
 
     /// What is known of an application that was read (`None`: no such application).
