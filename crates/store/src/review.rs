@@ -838,6 +838,55 @@ mod tests {
         }
     }
 
+    /// What the audit write adds to a reveal: appending one event to the chain (the lock, the
+    /// read of the head, the hash, the insert, the commit), 2,000 times in a row on each
+    /// backend, with 100,000 events in the log already (run by hand, in release mode):
+    /// `cargo test --release -p madoguchi-store --lib audit_append -- --ignored --nocapture`
+    #[tokio::test]
+    #[ignore = "a benchmark"]
+    async fn audit_append_latency() {
+        for db in both().await {
+            let store = &db.store;
+            let event = |i: usize| crate::AuditEventRow {
+                id: Uuid::now_v7(),
+                at: OffsetDateTime::now_utc(),
+                actor: "staff:0190a0b0-0000-7000-8000-000000000001".to_owned(),
+                actor_address: Some(format!("10.0.{}.{}", i / 256 % 256, i % 256)),
+                session: Some(format!("s{}", i / 200)),
+                action: "application.reveal".to_owned(),
+                subject_kind: Some("application".to_owned()),
+                subject_id: Some(Uuid::now_v7().to_string()),
+                fields: "family_name,given_name".to_owned(),
+                purpose: Some("review".to_owned()),
+                detail: None,
+                outcome: "ok".to_owned(),
+            };
+            for chunk in (0..100_000).collect::<Vec<_>>().chunks(10_000) {
+                let batch: Vec<_> = chunk.iter().map(|i| event(*i)).collect();
+                store
+                    .append_audit_events_in_bulk(&batch)
+                    .await
+                    .expect("bulk");
+            }
+            let mut timings = Vec::new();
+            for i in 0..2_000 {
+                let e = event(i);
+                let t = std::time::Instant::now();
+                store.insert_audit_event(&e).await.expect("append");
+                timings.push(t.elapsed());
+            }
+            timings.sort();
+            let mean = timings.iter().sum::<std::time::Duration>() / timings.len() as u32;
+            println!(
+                "{:?}: one audit append: mean {:?}, p50 {:?}, p99 {:?}",
+                store.backend(),
+                mean,
+                timings[timings.len() / 2],
+                timings[timings.len() * 99 / 100]
+            );
+        }
+    }
+
     /// The queue's latency on 100,000 applications (run by hand, in release mode):
     /// `cargo test --release -p madoguchi-store --lib queue_latency -- --ignored --nocapture`
     /// (SQLite; with `MADOGUCHI_BENCH_PG=1` PostgreSQL as well).
