@@ -7,26 +7,11 @@
 
 mod common;
 
-use std::process::Output;
-
+use common::madoguchi;
 use common::office::staff_client;
 use common::{Db, TestApp};
 use madoguchi_audit::{GENESIS, link};
 use sqlx::Connection;
-
-const BIN: &str = env!("CARGO_BIN_EXE_madoguchi");
-
-async fn madoguchi(app: &TestApp, args: &[&str]) -> Output {
-    let mut command = std::process::Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(&app.data)
-        .arg("--database-url")
-        .arg(&app.database_url)
-        .args(args)
-        .env("MADOGUCHI_LOG", "error");
-    common::output_of(command).await
-}
 
 /// `audit verify`: its exit code and what it printed.
 async fn verify(app: &TestApp) -> (Option<i32>, String) {

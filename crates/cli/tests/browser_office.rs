@@ -30,16 +30,7 @@ struct Staff {
 
 /// Runs the real binary against the app's data folder and database.
 async fn madoguchi(app: &TestApp, args: &[&str]) -> Output {
-    let mut command = std::process::Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(&app.data)
-        .arg("--database-url")
-        .arg(&app.database_url)
-        .args(args)
-        .env("MADOGUCHI_LOG", "error")
-        .env_remove("MADOGUCHI_HANDOFF_SIGNER");
-    let output = common::output_of(command).await;
+    let output = common::madoguchi(app, args).await;
     assert_eq!(
         output.status.code(),
         Some(0),

@@ -15,8 +15,6 @@ use common::office::{StaffClient, sign_in_from, staff_client};
 use common::{Db, TestApp};
 use reqwest::StatusCode;
 
-const BIN: &str = env!("CARGO_BIN_EXE_madoguchi");
-
 /// Customer `i`'s record: name, kana, e-mail, phone and address.
 fn customer(i: usize) -> Vec<(&'static str, String)> {
     vec![
@@ -59,16 +57,9 @@ async fn scope(app: &TestApp, indicator: &[&str]) -> serde_json::Value {
 }
 
 async fn scope_output(app: &TestApp, args: &[&str]) -> String {
-    let mut command = std::process::Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(&app.data)
-        .arg("--database-url")
-        .arg(&app.database_url)
-        .args(["incident", "scope"])
-        .args(args)
-        .env("MADOGUCHI_LOG", "error");
-    let out = common::output_of(command).await;
+    let mut all = vec!["incident", "scope"];
+    all.extend_from_slice(args);
+    let out = common::madoguchi(app, &all).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -253,17 +244,7 @@ async fn synthetic_history(db: Db) {
     let Some(app) = TestApp::spawn(db).await else {
         return;
     };
-    let run = |args: &'static [&'static str]| {
-        let mut command = std::process::Command::new(BIN);
-        command
-            .arg("--data-dir")
-            .arg(&app.data)
-            .arg("--database-url")
-            .arg(&app.database_url)
-            .args(args)
-            .env("MADOGUCHI_LOG", "error");
-        common::output_of(command)
-    };
+    let run = |args: &'static [&'static str]| common::madoguchi(&app, args);
     let filled = run(&["demo", "history", "--customers", "300", "--events", "25000"]).await;
     assert_eq!(
         filled.status.code(),

@@ -403,6 +403,22 @@ pub async fn output_of(command: std::process::Command) -> std::process::Output {
         .expect("the command runs")
 }
 
+/// Runs the real `madoguchi` binary against the app's data folder and database (logging
+/// errors only), without blocking the runtime the server runs on (see [`output_of`]).
+#[allow(dead_code)]
+pub async fn madoguchi(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"));
+    command
+        .arg("--data-dir")
+        .arg(&app.data)
+        .arg("--database-url")
+        .arg(&app.database_url)
+        .args(args)
+        .env("MADOGUCHI_LOG", "error")
+        .env_remove("MADOGUCHI_HANDOFF_SIGNER");
+    output_of(command).await
+}
+
 /// Posts a form as a browser would.
 pub async fn post_form(
     client: &reqwest::Client,
