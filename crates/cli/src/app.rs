@@ -149,6 +149,11 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
 
     let (shutdown, stop) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    tasks.spawn(madoguchi_public::suspension::watch(
+        store.clone(),
+        public_state.suspensions.clone(),
+        stop.clone(),
+    ));
     let public =
         madoguchi_public::router(public_state).into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(serve_until(

@@ -91,6 +91,33 @@ pub enum IncidentCommand {
     /// the fields each one lost, first and last access, how to reach them; the fields common
     /// to all and how many customers lost each field.
     Scope(ScopeArgs),
+    /// Stop a public service (or both) on every instance within a second: its pages and API
+    /// answer 503 with the notice; the back office keeps working; nothing stored is touched.
+    Suspend {
+        #[arg(long, value_enum)]
+        service: ServiceChoice,
+        /// A text file with the bank's notice, shown on the service's pages.
+        #[arg(long)]
+        notice: Option<PathBuf>,
+    },
+    /// Start a suspended service again.
+    Resume {
+        #[arg(long, value_enum)]
+        service: ServiceChoice,
+    },
+    /// Which services are running or suspended.
+    Status {
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+}
+
+/// A public service, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceChoice {
+    WebApplication,
+    VisitReservation,
+    All,
 }
 
 #[derive(Debug, clap::Args)]

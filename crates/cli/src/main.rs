@@ -50,6 +50,15 @@ fn main() -> ExitCode {
             Command::Incident(IncidentCommand::Scope(args)) => {
                 commands::incident::scope(&cli, args).await
             }
+            Command::Incident(IncidentCommand::Suspend { service, notice }) => {
+                commands::incident::suspension::suspend(&cli, *service, notice.as_deref()).await
+            }
+            Command::Incident(IncidentCommand::Resume { service }) => {
+                commands::incident::suspension::resume(&cli, *service).await
+            }
+            Command::Incident(IncidentCommand::Status { format }) => {
+                commands::incident::suspension::status(&cli, *format).await
+            }
             // Answered above, with their own exit codes.
             Command::Staff(_) | Command::Audit(_) => Ok(()),
         }

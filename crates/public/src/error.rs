@@ -40,6 +40,8 @@ pub enum PublicError {
     BookingClosed,
     #[error("the booking was changed meanwhile")]
     BookingChanged,
+    #[error("the bank has suspended this service")]
+    Suspended,
     #[error("storage: {0}")]
     Store(#[from] madoguchi_store::StoreError),
     #[error("internal: {0}")]
@@ -53,6 +55,8 @@ struct ErrorPage {
     title: String,
     message: String,
     restart: bool,
+    /// The bank's own notice (a suspended service), as plain text.
+    notice: Option<String>,
 }
 
 /// What an error response carries until [`render_error_pages`] turns it into a page: the
@@ -145,6 +149,12 @@ impl PublicError {
                 "error.booking-changed.message",
                 false,
             ),
+            PublicError::Suspended => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.suspended.title",
+                "error.suspended.message",
+                false,
+            ),
             PublicError::Store(_) | PublicError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "error.internal.title",
@@ -224,6 +234,10 @@ pub async fn render_error_pages(
         title: state.catalog().t(text.title).to_owned(),
         message: state.catalog().t(text.message).to_owned(),
         restart: text.restart,
+        notice: response
+            .extensions()
+            .get::<crate::suspension::SuspensionNotice>()
+            .map(|n| n.0.clone()),
     };
     // Keep the status and headers of the error (Retry-After, cookies); replace the body.
     let (mut parts, _) = response.into_parts();

@@ -26,6 +26,7 @@ mod savings;
 mod session;
 mod state;
 mod status;
+pub mod suspension;
 mod uploads;
 mod view;
 
@@ -75,6 +76,12 @@ pub fn router(state: PublicState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
         .fallback(error::not_found)
+        // A stopped service answers 503 before any of its handlers runs (forms already open
+        // included); its page is rendered like the other errors, in the applicant's language.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            suspension::refuse_when_suspended,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,

@@ -94,6 +94,8 @@ pub struct PublicState {
     pub public_url: Arc<str>,
     /// The documents folder (write-only: files are encrypted to the back office).
     pub documents: SharedDocuments,
+    /// The services the bank has stopped (kept fresh by [`crate::suspension::watch`]).
+    pub suspensions: crate::suspension::Suspensions,
 }
 
 impl PublicState {
@@ -115,6 +117,7 @@ impl PublicState {
             limits: Arc::new(RateLimits::new(limits)),
             public_url: Arc::from(public_url.trim_end_matches('/')),
             documents: Arc::new(IdentityDocuments::new(documents)),
+            suspensions: crate::suspension::Suspensions::default(),
         })
     }
 }

@@ -35,6 +35,7 @@ mod staff;
 mod staff_session;
 mod status;
 mod submission;
+mod suspension;
 mod synthetic_audit;
 
 pub use audit::{AuditChainRow, AuditCheckpointRow, AuditEventRow};
@@ -61,3 +62,4 @@ pub use staff::{NewStaff, StaffRow, StaffTotpRow};
 pub use staff_session::{NewStaffSession, StaffSessionRow};
 pub use status::ApplicationStatusRow;
 pub use submission::{EncryptedRecord, NewApplication, SealedSecretRow};
+pub use suspension::SuspensionRow;

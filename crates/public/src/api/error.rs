@@ -121,6 +121,13 @@ fn api_message(key: &str) -> String {
         .to_owned()
 }
 
+/// 503 `service-suspended` with `Retry-After`: the bank has stopped this service.
+pub(crate) fn service_suspended(retry_after: u64) -> Response {
+    let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service-suspended");
+    error.retry_after = Some(retry_after);
+    error.into_response()
+}
+
 impl From<PublicError> for ApiError {
     fn from(error: PublicError) -> Self {
         match error {

@@ -6,6 +6,7 @@
 mod applications;
 mod body;
 mod error;
+pub(crate) use error::service_suspended;
 mod reservations;
 mod status;
 

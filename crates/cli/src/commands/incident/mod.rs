@@ -8,6 +8,7 @@
 pub mod notice;
 pub mod notification;
 pub mod scope;
+pub mod suspension;
 
 use std::io::Write as _;
 
