@@ -110,6 +110,64 @@ pub enum IncidentCommand {
         #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
         format: PrintFormat,
     },
+    /// Record how affected customers were told, and report it (本人対応状況).
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Records one attempt for each customer named (as `incident scope` names them).
+    Record {
+        #[arg(long = "customer", required = true)]
+        customers: Vec<String>,
+        #[arg(long, value_enum)]
+        channel: NotifyChannel,
+        #[arg(long, value_enum)]
+        outcome: NotifyOutcome,
+    },
+    /// Customers contacted and reached, per channel and outcome.
+    Report {
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
+    },
+}
+
+/// How a customer was contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyChannel {
+    #[value(name = "e-mail")]
+    Email,
+    Post,
+    Phone,
+}
+
+impl NotifyChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyChannel::Email => "e-mail",
+            NotifyChannel::Post => "post",
+            NotifyChannel::Phone => "phone",
+        }
+    }
+}
+
+/// What came of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotifyOutcome {
+    Sent,
+    Reached,
+    Returned,
+}
+
+impl NotifyOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyOutcome::Sent => "sent",
+            NotifyOutcome::Reached => "reached",
+            NotifyOutcome::Returned => "returned",
+        }
+    }
 }
 
 /// A public service, or both.

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use madoguchi::cli::{
     Cli, Command, CoreCommand, DemoCommand, HandoffCommand, IncidentCommand, KeysCommand,
+    NotifyCommand,
 };
 use madoguchi::commands;
 
@@ -58,6 +59,14 @@ fn main() -> ExitCode {
             }
             Command::Incident(IncidentCommand::Status { format }) => {
                 commands::incident::suspension::status(&cli, *format).await
+            }
+            Command::Incident(IncidentCommand::Notify(NotifyCommand::Record {
+                customers,
+                channel,
+                outcome,
+            })) => commands::incident::notify::record(&cli, customers, *channel, *outcome).await,
+            Command::Incident(IncidentCommand::Notify(NotifyCommand::Report { format })) => {
+                commands::incident::notify::report(&cli, *format).await
             }
             // Answered above, with their own exit codes.
             Command::Staff(_) | Command::Audit(_) => Ok(()),

@@ -69,6 +69,29 @@ async fn scope_output(app: &TestApp, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
+/// `incident notify record` for these customers.
+async fn notify(app: &TestApp, customers: &[String], channel: &str, outcome: &str) {
+    let mut args = vec![
+        "incident",
+        "notify",
+        "record",
+        "--channel",
+        channel,
+        "--outcome",
+        outcome,
+    ];
+    for c in customers {
+        args.extend(["--customer", c.as_str()]);
+    }
+    let out = common::madoguchi(app, &args).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 async fn scenario(db: Db) {
     let Some(app) = TestApp::spawn(db).await else {
         return;
@@ -212,6 +235,43 @@ async fn scenario(db: Db) {
         !notice.contains("hanako."),
         "the notice holds figures, no personal value"
     );
+
+    // Notification tracking (本人対応状況): e-mails to all 37, 30 read back, 2 letters returned.
+    let json = scope(&app, &["--session", session.as_str()]).await;
+    let names: Vec<String> = json["customers"]
+        .as_array()
+        .expect("customers")
+        .iter()
+        .map(|c| c["customer"].as_str().expect("name").to_owned())
+        .collect();
+    notify(&app, &names, "e-mail", "sent").await;
+    notify(&app, &names[..30], "e-mail", "reached").await;
+    notify(&app, &names[30..32], "post", "returned").await;
+    let refused = common::madoguchi(
+        &app,
+        &[
+            "incident",
+            "notify",
+            "record",
+            "--customer",
+            "山田",
+            "--channel",
+            "post",
+            "--outcome",
+            "sent",
+        ],
+    )
+    .await;
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a name that is not a scope's is refused"
+    );
+    let out = common::madoguchi(&app, &["incident", "notify", "report", "--format", "json"]).await;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["customers_contacted"], 37);
+    assert_eq!(report["customers_reached"], 30);
+    assert_eq!(report["not_reached"].as_array().map(Vec::len), Some(7));
 
     // A window before the theft holds nobody.
     let json = scope(

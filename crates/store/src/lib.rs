@@ -26,6 +26,7 @@ mod error;
 mod group_commit;
 mod handoff;
 mod incident;
+mod notification;
 mod outbox;
 mod passkey;
 mod retention;
@@ -51,6 +52,7 @@ pub use handoff::{
     HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, HandoffTarget,
 };
 pub use incident::{ScopeEvent, ScopeFilter, ScopeSubject, ip_key};
+pub use notification::NotificationRow;
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
 pub use passkey::{NewPasskey, PasskeyRow};
 pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};

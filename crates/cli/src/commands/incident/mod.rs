@@ -7,6 +7,7 @@
 
 pub mod notice;
 pub mod notification;
+pub mod notify;
 pub mod scope;
 pub mod suspension;
 
