@@ -49,6 +49,47 @@ impl AuditChainRow {
     }
 }
 
+/// An event as `audit verify` reads it: only what the hash covers, the time as Unix seconds
+/// (converted by the database: decoding a million timestamps was most of the walk's time).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditLink {
+    pub seq: i64,
+    pub id: Uuid,
+    pub at_unix: i64,
+    pub actor: String,
+    pub actor_address: Option<String>,
+    pub session: Option<String>,
+    pub action: String,
+    pub subject_kind: Option<String>,
+    pub subject_id: Option<String>,
+    pub fields: String,
+    pub purpose: Option<String>,
+    pub detail: Option<String>,
+    pub outcome: String,
+    pub hash: Option<Vec<u8>>,
+}
+
+impl AuditLink {
+    /// What the row's hash covers.
+    pub fn content(&self) -> EventContent<'_> {
+        EventContent {
+            seq: self.seq,
+            id: *self.id.as_bytes(),
+            at: self.at_unix,
+            actor: &self.actor,
+            actor_address: self.actor_address.as_deref(),
+            session: self.session.as_deref(),
+            action: &self.action,
+            subject_kind: self.subject_kind.as_deref(),
+            subject_id: self.subject_id.as_deref(),
+            fields: &self.fields,
+            purpose: self.purpose.as_deref(),
+            detail: self.detail.as_deref(),
+            outcome: &self.outcome,
+        }
+    }
+}
+
 /// A signed checkpoint of the chain, as kept.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditCheckpointRow {
@@ -208,6 +249,35 @@ impl Store {
             .fetch_all(pool)
             .await?)
         })
+    }
+
+    /// Up to `limit` links of the chain after sequence number `after`, in order: the walk of
+    /// `audit verify`.
+    pub async fn audit_links(&self, after: i64, limit: i64) -> Result<Vec<AuditLink>, StoreError> {
+        match &self.inner {
+            crate::backend::Inner::Sqlite { read, .. } => {
+                Ok(sqlx::query_as::<sqlx::Sqlite, AuditLink>(
+                    "SELECT seq, id, CAST(strftime('%s', at) AS INTEGER) AS at_unix, actor, \
+                 actor_address, session, action, subject_kind, subject_id, fields, purpose, \
+                 detail, outcome, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(read)
+                .await?)
+            }
+            crate::backend::Inner::Postgres(pool) => {
+                Ok(sqlx::query_as::<sqlx::Postgres, AuditLink>(
+                    "SELECT seq, id, CAST(EXTRACT(EPOCH FROM at) AS BIGINT) AS at_unix, actor, \
+                 actor_address, session, action, subject_kind, subject_id, fields, purpose, \
+                 detail, outcome, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?)
+            }
+        }
     }
 
     /// The events of a time window `[from, to)` after sequence number `after`, in order

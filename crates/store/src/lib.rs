@@ -39,7 +39,7 @@ mod submission;
 mod suspension;
 mod synthetic_audit;
 
-pub use audit::{AuditChainRow, AuditCheckpointRow, AuditEventRow};
+pub use audit::{AuditChainRow, AuditCheckpointRow, AuditEventRow, AuditLink};
 pub use backend::{Backend, Store};
 pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount, SlotRef};
 pub use calendar::{CenterBooking, SlotState, VisitOutcome};

@@ -13,7 +13,7 @@ use anyhow::Context;
 use madoguchi_audit::{
     AuditSigningKey, AuditVerifyingKey, Checkpoint, SIGNING_KEY_FILE, VERIFYING_KEY_FILE, Walk,
 };
-use madoguchi_store::{AuditChainRow, AuditCheckpointRow, Store};
+use madoguchi_store::{AuditCheckpointRow, AuditLink, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -84,11 +84,12 @@ pub async fn verify_log(
     for (size, reason) in unsigned {
         walk.unsigned(size, reason);
     }
-    let mut after = 0;
+    // Each page is read while the one before is walked.
+    let mut next = tokio::spawn(read_page(store.clone(), 0));
     loop {
-        let page: Vec<AuditChainRow> = store.audit_chain_page(after, PAGE).await?;
+        let page = next.await.context("reading the audit log")??;
         let Some(last) = page.last() else { break };
-        after = last.seq;
+        next = tokio::spawn(read_page(store.clone(), last.seq));
         for row in &page {
             walk.step(&row.content(), row.hash.as_deref().unwrap_or_default());
         }
@@ -99,6 +100,13 @@ pub async fn verify_log(
         checkpoints: notes.len(),
         findings,
     })
+}
+
+async fn read_page(
+    store: Store,
+    after: i64,
+) -> Result<Vec<AuditLink>, madoguchi_store::StoreError> {
+    store.audit_links(after, PAGE).await
 }
 
 /// The size a note claims, for naming a note that does not open.
