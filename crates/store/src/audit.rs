@@ -50,7 +50,7 @@ impl AuditChainRow {
 }
 
 /// An event as `audit verify` reads it: only what the hash covers, the time as Unix seconds
-/// (converted by the database: decoding a million timestamps was most of the walk's time).
+/// (converted by the database, so the walk parses no timestamp text).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditLink {
     pub seq: i64,
