@@ -47,12 +47,15 @@ pub struct AppConfig {
     /// Where audit checkpoints are appended besides the database (default
     /// `<data-dir>/audit-checkpoints.log`).
     pub audit_sink: Option<PathBuf>,
+    /// Where Prometheus metrics are served (`GET /metrics`); `None`: not served.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
 pub struct RunningApp {
     pub public_addr: SocketAddr,
     pub office_addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     pub store: Store,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
@@ -154,8 +157,11 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         public_state.suspensions.clone(),
         stop.clone(),
     ));
-    let public =
-        madoguchi_public::router(public_state).into_make_service_with_connect_info::<SocketAddr>();
+    let public = madoguchi_public::router(public_state)
+        .layer(axum::middleware::from_fn(|request, next| {
+            crate::metrics::count_requests("public", request, next)
+        }))
+        .into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(serve_until(
         public_listener,
         public,
@@ -179,8 +185,11 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         handoff_signing_key: config.data.keys().join(madoguchi_handoff::SIGNING_KEY_FILE),
         passkeys,
     });
-    let office =
-        madoguchi_office::router(office_state).into_make_service_with_connect_info::<SocketAddr>();
+    let office = madoguchi_office::router(office_state)
+        .layer(axum::middleware::from_fn(|request, next| {
+            crate::metrics::count_requests("office", request, next)
+        }))
+        .into_make_service_with_connect_info::<SocketAddr>();
     tasks.spawn(serve_until(
         office_listener,
         office,
@@ -205,10 +214,15 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         sink,
         stop.clone(),
     ));
+    let metrics_addr = match config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, &store, &mut tasks, stop.clone()).await?),
+        None => None,
+    };
     tasks.spawn(purge_expired(store.clone(), purge_profile, documents, stop));
     Ok(RunningApp {
         public_addr,
         office_addr,
+        metrics_addr,
         store,
         shutdown,
         tasks,
@@ -238,6 +252,27 @@ fn relying_party(
             Ok(None)
         }
     }
+}
+
+/// Binds the metrics listener and serves it until the stop.
+async fn serve_metrics(
+    addr: SocketAddr,
+    store: &Store,
+    tasks: &mut JoinSet<()>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (metrics)"))?;
+    let bound = listener.local_addr()?;
+    let router = crate::metrics::router(crate::metrics::recorder()?, store.clone());
+    tasks.spawn(serve_until(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+        stop,
+        "metrics",
+    ));
+    Ok(bound)
 }
 
 async fn serve_until(

@@ -82,6 +82,15 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 1_000_000)]
         events: usize,
     },
+    /// Plants canary records: applications and bookings that look real (sealed like any
+    /// other) but that no legitimate work opens. Opening one in the back office raises a
+    /// critical alert and holds the member of staff.
+    Canaries {
+        #[arg(long, default_value_t = 5)]
+        applications: usize,
+        #[arg(long, default_value_t = 3)]
+        bookings: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -385,6 +394,11 @@ pub struct ServeArgs {
     /// checkpoint is appended besides the database. Default: <data-dir>/audit-checkpoints.log.
     #[arg(long, env = "MADOGUCHI_AUDIT_SINK")]
     pub audit_sink: Option<PathBuf>,
+
+    /// Serve Prometheus metrics (`GET /metrics`: counts only, no personal data) on this
+    /// address, e.g. `127.0.0.1:9464`. Default: not served.
+    #[arg(long, env = "MADOGUCHI_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Deliver e-mail by SMTP instead of writing it to `<data-dir>/outbox`, e.g.
     /// `smtp://user:pass@mail.example.jp:587?tls=required`.

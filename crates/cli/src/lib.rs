@@ -9,3 +9,4 @@ pub mod commands;
 pub mod data_dir;
 pub mod demo;
 pub mod documents;
+pub mod metrics;

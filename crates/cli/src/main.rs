@@ -48,6 +48,10 @@ fn main() -> ExitCode {
             Command::Demo(DemoCommand::History { customers, events }) => {
                 commands::demo::history(&cli, *customers, *events).await
             }
+            Command::Demo(DemoCommand::Canaries {
+                applications,
+                bookings,
+            }) => commands::canaries::plant(&cli, *applications, *bookings).await,
             Command::Incident(IncidentCommand::Scope(args)) => {
                 commands::incident::scope(&cli, args).await
             }

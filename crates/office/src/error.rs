@@ -15,12 +15,18 @@ pub enum OfficeError {
     Open(#[from] madoguchi_keyring::OpenError),
     #[error("the path parameters could not be read")]
     BadPath,
+    /// Detection held the member of staff (the alert is raised; the session has ended).
+    #[error("the member of staff was held by detection")]
+    Held,
     #[error("{0}")]
     Internal(String),
 }
 
 impl IntoResponse for OfficeError {
     fn into_response(self) -> Response {
+        if let OfficeError::Held = self {
+            return held_page();
+        }
         tracing::error!(error = %self, "back-office request failed");
         status_page(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -49,4 +55,17 @@ pub(crate) fn status_page(status: StatusCode) -> Response {
          </main></body></html>"
     );
     (status, Html(body)).into_response()
+}
+
+/// What a member of staff held by detection sees: no detail of the rule (an intruder learns
+/// nothing of the limits), only whom to call.
+fn held_page() -> Response {
+    let body = "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
+        <title>アカウントを停止しました</title></head><body><main>\
+        <h1>アカウントを停止しました</h1>\
+        <p>セキュリティ上の理由により、このアカウントを停止し、サインインを終了しました。\
+        業務を再開するには、システム管理者に連絡してください。</p>\
+        <p>This account has been suspended for security reasons. Contact your administrator.</p>\
+        </main></body></html>";
+    (StatusCode::FORBIDDEN, Html(body)).into_response()
 }

@@ -27,6 +27,10 @@ pub struct StaffRow {
     pub failed_attempts: i64,
     pub locked_until: Option<OffsetDateTime>,
     pub disabled_at: Option<OffsetDateTime>,
+    /// When detection held the account (sessions ended, sign-in refused until a reset).
+    pub held_at: Option<OffsetDateTime>,
+    /// The rule whose breach held it.
+    pub held_rule: Option<String>,
     pub created_at: OffsetDateTime,
     pub last_sign_in_at: Option<OffsetDateTime>,
     pub password_changed_at: Option<OffsetDateTime>,
@@ -41,6 +45,7 @@ impl fmt::Debug for StaffRow {
             .field("role", &self.role)
             .field("scope", &self.scope)
             .field("disabled_at", &self.disabled_at)
+            .field("held_rule", &self.held_rule)
             .finish_non_exhaustive()
     }
 }
@@ -102,7 +107,7 @@ impl Store {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, StaffRow>(
                 "SELECT id, username, role, scope, password_hash, must_change_password, \
-                 totp_enrolled_at, failed_attempts, locked_until, disabled_at, created_at, \
+                 totp_enrolled_at, failed_attempts, locked_until, disabled_at, held_at, held_rule, created_at, \
                  last_sign_in_at, password_changed_at FROM staff WHERE username = $1",
             )
             .bind(username)
@@ -116,7 +121,7 @@ impl Store {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, StaffRow>(
                 "SELECT id, username, role, scope, password_hash, must_change_password, \
-                 totp_enrolled_at, failed_attempts, locked_until, disabled_at, created_at, \
+                 totp_enrolled_at, failed_attempts, locked_until, disabled_at, held_at, held_rule, created_at, \
                  last_sign_in_at, password_changed_at FROM staff WHERE id = $1",
             )
             .bind(id)
@@ -130,7 +135,7 @@ impl Store {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, StaffRow>(
                 "SELECT id, username, role, scope, password_hash, must_change_password, \
-                 totp_enrolled_at, failed_attempts, locked_until, disabled_at, created_at, \
+                 totp_enrolled_at, failed_attempts, locked_until, disabled_at, held_at, held_rule, created_at, \
                  last_sign_in_at, password_changed_at FROM staff ORDER BY username",
             )
             .fetch_all(pool)
@@ -178,7 +183,8 @@ impl Store {
             let changed = sqlx::query::<Db>(
                 "UPDATE staff SET password_hash = $2, must_change_password = TRUE, \
                  totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, \
-                 failed_attempts = 0, locked_until = NULL WHERE id = $1",
+                 failed_attempts = 0, locked_until = NULL, held_at = NULL, held_rule = NULL \
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(password_hash)

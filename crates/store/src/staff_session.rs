@@ -21,6 +21,8 @@ pub struct StaffSessionRow {
     pub role: String,
     pub scope: String,
     pub disabled_at: Option<OffsetDateTime>,
+    /// Detection held the member of staff: the session is of no use any more.
+    pub held_at: Option<OffsetDateTime>,
 }
 
 /// A session to start.
@@ -73,7 +75,7 @@ impl Store {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, StaffSessionRow>(
                 "SELECT s.id, s.staff_id, s.stage, s.created_at, s.last_seen_at, \
-                 s.authenticated_at, s.ended_at, t.username, t.role, t.scope, t.disabled_at \
+                 s.authenticated_at, s.ended_at, t.username, t.role, t.scope, t.disabled_at, t.held_at \
                  FROM staff_sessions s JOIN staff t ON t.id = s.staff_id WHERE s.id = $1",
             )
             .bind(id)

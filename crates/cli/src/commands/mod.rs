@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod canaries;
 pub mod core;
 pub mod demo;
 pub mod handoff;

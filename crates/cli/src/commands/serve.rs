@@ -48,6 +48,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         office_url: args.office_url.clone(),
         audit_sink: args.audit_sink.clone(),
+        metrics_addr: args.metrics_addr,
         office_allowed_clients: args.office_allow.clone(),
     };
     let mut running = app::start(config).await?;
@@ -56,6 +57,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     println!("public site:  http://{}/", running.public_addr);
     println!("back office:  http://{}/", running.office_addr);
+    if let Some(addr) = running.metrics_addr {
+        println!("metrics:      http://{addr}/metrics");
+    }
     if args.smtp_url.is_none() {
         println!("e-mail goes to: {}", data.outbox().display());
     }

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use madoguchi::app::{AppConfig, RunningApp, start};
 use madoguchi::data_dir::DataDir;
-use madoguchi::demo::demo_profile;
 use madoguchi_mail::Transport;
 use sqlx::Connection;
 
@@ -81,6 +80,8 @@ pub struct Options {
     pub office_addr: Option<std::net::SocketAddr>,
     /// Client addresses besides loopback that may reach the back office.
     pub office_allowed_clients: Vec<std::net::IpAddr>,
+    /// Serve Prometheus metrics on a port of its own ([`TestApp::metrics_url`]).
+    pub metrics: bool,
 }
 
 impl Options {
@@ -97,18 +98,28 @@ impl Options {
             profile_edits: Vec::new(),
             office_addr: None,
             office_allowed_clients: Vec::new(),
+            metrics: false,
         }
     }
 
+    /// The demo profile with the test's edits. Tests run at any hour, so the off-hours rule
+    /// of detection is lifted unless a test sets it (`detection.rs` does).
     fn profile(&self) -> madoguchi_domain::BankProfile {
-        if self.profile_edits.is_empty() {
-            return demo_profile().expect("demo profile");
-        }
         let mut text = madoguchi::demo::DEMO_PROFILE.to_owned();
         for (old, new) in &self.profile_edits {
             assert!(text.contains(old), "the demo profile has no line {old:?}");
             text = text.replacen(old, new, 1);
         }
+        let off_hours = "off_hours_reveals_per_hour = 10\n";
+        assert!(
+            text.contains(off_hours)
+                || self
+                    .profile_edits
+                    .iter()
+                    .any(|(old, _)| *old == off_hours.trim_end()),
+            "the demo profile has no line {off_hours:?}"
+        );
+        text = text.replacen(off_hours, "off_hours_reveals_per_hour = 100000\n", 1);
         madoguchi_domain::BankProfile::from_toml_str("edited demo profile", &text)
             .expect("edited demo profile loads")
     }
@@ -170,6 +181,12 @@ impl TestApp {
             database_url: self.database_url.clone(),
             pg_database: None,
         }
+    }
+
+    /// `http://ADDR/metrics` when started with [`Options::metrics`].
+    pub fn metrics_url(&self) -> Option<String> {
+        let running = self.running.as_ref()?;
+        Some(format!("http://{}/metrics", running.metrics_addr?))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -301,6 +318,9 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         public_url: None,
         office_url: None,
         audit_sink: None,
+        metrics_addr: options
+            .metrics
+            .then(|| "127.0.0.1:0".parse().expect("addr")),
         office_allowed_clients: options.office_allowed_clients.clone(),
     }
 }

@@ -73,6 +73,7 @@ pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> 
             documents_days_after_decision: medium(documents_days),
         },
         calendar: holidays(&source, &raw.holidays)?,
+        detection: super::detection::load(&source, &raw.detection)?,
     })
 }
 
@@ -218,6 +219,23 @@ fn weekly_hours(
     Ok(WeeklyHours(week))
 }
 
+/// `"HH:MM-HH:MM"` (24-hour clock, two digits each) as opening and closing times; not
+/// checked for order.
+pub(super) fn hours_span(text: &str) -> Option<OpeningHours> {
+    let time = |s: &str| -> Option<Time> {
+        let (h, m) = s.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+    };
+    let (opens, closes) = text.trim().split_once('-')?;
+    Some(OpeningHours {
+        opens: time(opens)?,
+        closes: time(closes)?,
+    })
+}
+
 /// `"closed"` or `"HH:MM-HH:MM"` with the centre open at least one slot long.
 fn day_hours(
     source: &Source<'_>,
@@ -229,19 +247,7 @@ fn day_hours(
     if text == "closed" {
         return Ok(None);
     }
-    let time = |s: &str| -> Option<Time> {
-        let (h, m) = s.split_once(':')?;
-        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
-    };
-    let hours = text.split_once('-').and_then(|(a, b)| {
-        Some(OpeningHours {
-            opens: time(a)?,
-            closes: time(b)?,
-        })
-    });
+    let hours = hours_span(text);
     let Some(hours) = hours else {
         let reason = format!(
             "loan_centers.hours.{day} must be \"HH:MM-HH:MM\" (24-hour clock, e.g. \"09:00-17:00\") or \"closed\""

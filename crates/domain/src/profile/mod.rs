@@ -6,6 +6,7 @@
 //! `bank.finance_code()`); only the loader can build one, so every value has been checked.
 
 mod bank;
+mod detection;
 mod error;
 mod load;
 mod loan_center;
@@ -16,6 +17,7 @@ mod source;
 use crate::calendar::HolidayCalendar;
 
 pub use bank::{Bank, Branch, BranchCode};
+pub use detection::Detection;
 pub use error::ProfileError;
 pub use loan_center::{LoanCenter, OpeningHours, WeeklyHours};
 pub use rules::{ApplicationRules, Products, ReservationWindow, Retention, Support};
@@ -32,6 +34,7 @@ pub struct BankProfile {
     reservations: ReservationWindow,
     retention: Retention,
     calendar: HolidayCalendar,
+    detection: Detection,
 }
 
 impl BankProfile {
@@ -95,6 +98,11 @@ impl BankProfile {
     /// year-end closure, the days no loan centre opens.
     pub fn calendar(&self) -> &HolidayCalendar {
         &self.calendar
+    }
+
+    /// Intrusion-detection limits and the security contact.
+    pub fn detection(&self) -> &Detection {
+        &self.detection
     }
 }
 

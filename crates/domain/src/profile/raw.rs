@@ -26,6 +26,8 @@ pub(super) struct RawProfile {
     pub retention: RawRetention,
     #[serde(default)]
     pub holidays: RawHolidays,
+    #[serde(default)]
+    pub detection: RawDetection,
 }
 
 #[derive(Deserialize)]
@@ -136,4 +138,15 @@ pub(super) struct RawHolidays {
 pub(super) struct RawAddedHoliday {
     pub date: Spanned<Datetime>,
     pub name: Text,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDetection {
+    pub security_contact: Option<Text>,
+    pub customers_read_per_hour: Option<Number>,
+    pub off_hours_reveals_per_hour: Option<Number>,
+    pub exported_rows_per_day: Option<Number>,
+    pub failed_sign_ins_per_hour: Option<Number>,
+    pub business_hours: Option<Text>,
 }

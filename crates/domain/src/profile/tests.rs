@@ -575,3 +575,59 @@ fn english_names_are_optional_and_checked() {
         "branches.name_en must be at most 80 characters",
     );
 }
+
+#[test]
+fn detection_limits_load_with_defaults() {
+    let profile = demo();
+    let detection = profile.detection();
+    assert_eq!(
+        detection.security_contact().map(|e| e.as_str().to_owned()),
+        Some("csirt@madoguchi-demo.example".to_owned())
+    );
+    assert_eq!(detection.customers_read_per_hour(), 60);
+    assert_eq!(detection.exported_rows_per_day(), 500);
+    let start = DEMO.find("[detection]").expect("a detection table");
+    let without = &DEMO[..start];
+    let profile = BankProfile::from_toml_str("bank.toml", without).expect("defaults");
+    assert!(profile.detection().security_contact().is_none());
+    assert_eq!(profile.detection().failed_sign_ins_per_hour(), 20);
+}
+
+#[test]
+fn business_hours_skip_weekends_holidays_and_nights() {
+    let profile = demo();
+    let detection = profile.detection();
+    let calendar = profile.calendar();
+    let jst = |d, t| time::PrimitiveDateTime::new(d, t).assume_offset(crate::JST);
+    // Friday 2026-12-04.
+    assert!(detection.is_business_hours(jst(date!(2026 - 12 - 04), time!(10:00)), calendar));
+    assert!(detection.is_business_hours(jst(date!(2026 - 12 - 04), time!(08:00)), calendar));
+    assert!(!detection.is_business_hours(jst(date!(2026 - 12 - 04), time!(20:00)), calendar));
+    assert!(!detection.is_business_hours(jst(date!(2026 - 12 - 04), time!(03:00)), calendar));
+    // Saturday, a public holiday (天皇誕生日 2027-02-23, a Tuesday), the year-end closure.
+    assert!(!detection.is_business_hours(jst(date!(2026 - 12 - 05), time!(10:00)), calendar));
+    assert!(!detection.is_business_hours(jst(date!(2027 - 02 - 23), time!(10:00)), calendar));
+    assert!(!detection.is_business_hours(jst(date!(2026 - 12 - 31), time!(10:00)), calendar));
+    // 00:30 UTC on Friday is 09:30 JST on Friday.
+    let utc = time::PrimitiveDateTime::new(date!(2026 - 12 - 04), time!(00:30)).assume_utc();
+    assert!(detection.is_business_hours(utc, calendar));
+}
+
+#[test]
+fn detection_limits_are_checked() {
+    refused_at_replacement(
+        "customers_read_per_hour = 60",
+        "customers_read_per_hour = 0",
+        "detection.customers_read_per_hour is 0 but must be between 1",
+    );
+    refused_at_replacement(
+        "business_hours = \"08:00-20:00\"",
+        "business_hours = \"20:00-08:00\"",
+        "detection.business_hours must be",
+    );
+    refused_at_replacement(
+        "security_contact = \"csirt@madoguchi-demo.example\"",
+        "security_contact = \"csirt\"",
+        "detection.security_contact must be an e-mail address",
+    );
+}

@@ -1,10 +1,12 @@
 //! One booking: its page (fields masked), showing chosen fields for a purpose (audited first,
 //! then decrypted), and recording the visit's outcome.
 
+use std::net::SocketAddr;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_domain::reservation::booking::field;
@@ -106,11 +108,13 @@ async fn load(state: &OfficeState, id: Uuid) -> Result<Option<CenterBooking>, Of
 pub(crate) async fn show(
     State(state): State<OfficeState>,
     Actor(staff): Actor,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
 ) -> Result<Response, OfficeError> {
     let Some(booking) = load(&state, id).await? else {
         return Ok(super::not_found());
     };
+    crate::detection::tripwire(&state, &staff, client.ip(), "booking", id).await?;
     Ok(page(&state, &staff, &booking, None).into_response())
 }
 

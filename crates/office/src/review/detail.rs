@@ -5,7 +5,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use madoguchi_domain::ApplicationStatus;
@@ -111,9 +113,11 @@ pub(crate) fn error_text(code: &str) -> &'static str {
 pub(crate) async fn page(
     State(state): State<OfficeState>,
     Actor(staff): Actor,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
     Query(params): Query<PageParams>,
 ) -> Result<Response, OfficeError> {
+    crate::detection::tripwire(&state, &staff, client.ip(), "application", id).await?;
     let message = params.m.as_deref().and_then(message);
     Ok(
         match build(&state, &staff, id, None, message, None).await? {

@@ -53,6 +53,11 @@ pub(crate) async fn export(
     if rows.len() as i64 > MAX_EXPORT_ROWS {
         return Ok(refusal("出力は1,000件までです。条件を絞り込んでください。"));
     }
+    let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
+    if let Some(breach) = crate::detection::screen_export(&state, &staff, &ids).await? {
+        let address = Some(client.ip().to_string());
+        return Err(crate::detection::respond(&state, &staff, address, breach).await);
+    }
     // Every event first: when one cannot be written, nothing is decrypted.
     let mut records = Vec::with_capacity(rows.len());
     for row in &rows {

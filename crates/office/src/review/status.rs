@@ -14,7 +14,6 @@ use madoguchi_domain::{ApplicationStatus, OutgoingMail};
 use madoguchi_store::{OutboxRow, ReviewRow, StatusMove};
 use time::OffsetDateTime;
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
 use super::detail::refused;
 use super::{actor_of, form_pairs, form_value, open_fields, product_label, record};
@@ -233,7 +232,7 @@ async fn more_information_mail(
         ));
     };
     let mail = compose(state, &to, &app.product);
-    seal(state, &mail)
+    crate::mail::seal(state, &mail)
 }
 
 fn compose(state: &OfficeState, to: &str, product: &str) -> OutgoingMail {
@@ -257,23 +256,4 @@ fn compose(state: &OfficeState, to: &str, product: &str) -> OutgoingMail {
             hours = support.hours_ja(),
         ),
     }
-}
-
-fn seal(state: &OfficeState, mail: &OutgoingMail) -> Result<OutboxRow, OfficeError> {
-    let id = Uuid::now_v7();
-    let plain = Zeroizing::new(
-        serde_json::to_vec(mail).map_err(|e| OfficeError::Internal(format!("mail encode: {e}")))?,
-    );
-    let sealed = state
-        .inner
-        .keys
-        .mail_sealer()
-        .seal(&id, &plain)
-        .map_err(|e| OfficeError::Internal(format!("mail seal: {e}")))?;
-    Ok(OutboxRow::now(
-        id,
-        sealed.key_id().to_string(),
-        sealed.as_bytes().to_vec(),
-        OffsetDateTime::now_utc(),
-    ))
 }

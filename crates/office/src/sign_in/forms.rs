@@ -20,6 +20,7 @@ use super::{LOCK_DURATION, MAX_FAILURES, current_session_id, password as hashing
 use crate::OfficeState;
 use crate::audit::{self, Event};
 use crate::authz::stage_page;
+use crate::detection;
 use crate::error::OfficeError;
 use crate::session::{Actor, StaffSession, Stage};
 use crate::view::Layout;
@@ -118,6 +119,10 @@ pub(crate) async fn submit(
         }
         .into_response()
     };
+    if detection::sign_in::refused(&state, peer.ip()).await? {
+        refused_address(&state, address).await?;
+        return Ok(refuse(ADDRESS_REFUSED.to_owned(), &input.username));
+    }
     let typed = Zeroizing::new(input.password.clone());
     let staff = match Username::parse(&input.username) {
         Ok(name) => state.store().staff_by_username(name.as_str()).await?,
@@ -151,6 +156,10 @@ pub(crate) async fn submit(
         };
         return Ok(refuse(message, &input.username));
     };
+    if row.held_at.is_some() {
+        failed(&state, None, address, Some(row.id), "held").await?;
+        return Ok(refuse(HELD.to_owned(), &input.username));
+    }
     if verified.needs_rehash {
         let renewed = hashing::hash_blocking(typed).await?;
         state
@@ -777,7 +786,7 @@ pub(super) async fn failed(
     audit::record(
         state,
         staff,
-        address,
+        address.clone(),
         Event {
             action: "staff.sign-in",
             subject_kind: Some("staff"),
@@ -788,8 +797,38 @@ pub(super) async fn failed(
             outcome: "failed",
         },
     )
+    .await?;
+    match address.as_deref().and_then(|a| a.parse().ok()) {
+        Some(client) => detection::sign_in::after_failure(state, client).await,
+        None => Ok(()),
+    }
+}
+
+/// A sign-in refused because its address failed too often: audited, not counted again.
+async fn refused_address(state: &OfficeState, address: Option<String>) -> Result<(), OfficeError> {
+    audit::record(
+        state,
+        None,
+        address,
+        Event {
+            action: "staff.sign-in",
+            subject_kind: None,
+            subject_id: None,
+            fields: &[],
+            purpose: None,
+            detail: Some("address-refused".to_owned()),
+            outcome: "denied",
+        },
+    )
     .await
 }
+
+/// Shown to an address that failed too many sign-ins within the hour.
+const ADDRESS_REFUSED: &str = "この接続元からのサインインの失敗が多いため、しばらくサインインできません。1時間ほどおいてからお試しいただくか、システム管理者に連絡してください。";
+
+/// Shown, after the right password, to a member of staff held by detection.
+const HELD: &str =
+    "このアカウントはセキュリティ上の理由で停止されています。システム管理者に連絡してください。";
 
 /// The sign-in page with `message`, the session cookie removed (its session has ended).
 pub(super) fn signed_out_with(state: &OfficeState, message: String) -> Response {

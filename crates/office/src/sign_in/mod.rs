@@ -54,7 +54,7 @@ pub(crate) async fn load_session(
     let Some(row) = store.staff_session(&id).await? else {
         return Ok(None);
     };
-    if row.ended_at.is_some() || row.disabled_at.is_some() {
+    if row.ended_at.is_some() || row.disabled_at.is_some() || row.held_at.is_some() {
         return Ok(None);
     }
     let now = OffsetDateTime::now_utc();

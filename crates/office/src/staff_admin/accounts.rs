@@ -203,11 +203,13 @@ pub async fn list(store: &Store) -> Result<Vec<StaffRow>, AccountError> {
     Ok(store.list_staff().await?)
 }
 
-/// An account's state in a word: `disabled`, `locked`, `new` (one-time password not yet
-/// changed or no second factor), or `active`.
+/// An account's state in a word: `disabled`, `held` (by detection, until a reset), `locked`,
+/// `new` (one-time password not yet changed or no second factor), or `active`.
 pub fn state_of(row: &StaffRow, now: OffsetDateTime) -> &'static str {
     if row.disabled_at.is_some() {
         "disabled"
+    } else if row.held_at.is_some() {
+        "held"
     } else if row.locked_until.is_some_and(|t| t > now) {
         "locked"
     } else if row.must_change_password || row.totp_enrolled_at.is_none() {

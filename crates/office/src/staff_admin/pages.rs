@@ -78,6 +78,7 @@ fn state_name(state: &str) -> &'static str {
     match state {
         "disabled" => "無効",
         "locked" => "ロック中",
+        "held" => "停止中（不正検知・要リセット）",
         "new" => "初回サインイン待ち",
         _ => "有効",
     }
