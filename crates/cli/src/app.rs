@@ -23,10 +23,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::cli::Listener;
 use crate::data_dir::DataDir;
 
 /// Everything a running server needs to know.
 pub struct AppConfig {
+    /// Which half of the server to run.
+    pub listener: Listener,
     pub profile: BankProfile,
     pub data: DataDir,
     pub database_url: Option<String>,
@@ -53,8 +56,10 @@ pub struct AppConfig {
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
 pub struct RunningApp {
-    pub public_addr: SocketAddr,
-    pub office_addr: SocketAddr,
+    /// `None` when this process does not serve the public site (`--listener office`).
+    pub public_addr: Option<SocketAddr>,
+    /// `None` when this process does not serve the back office (`--listener public`).
+    pub office_addr: Option<SocketAddr>,
     pub metrics_addr: Option<SocketAddr>,
     pub store: Store,
     shutdown: watch::Sender<bool>,
@@ -101,7 +106,6 @@ fn redact_url(url: &str) -> String {
 pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let store = connect_store(config.database_url.as_deref(), &config.data).await?;
     let keys = PublicKeySet::load(&config.data.keys())?;
-    let mail_keys = MailKeyring::load(&config.data.keys())?;
     // Identity documents: encrypted files in the data folder, data keys wrapped to the office.
     let documents = DocumentStore::open(
         &config.data.documents(),
@@ -113,74 +117,121 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
             config.data.documents().display()
         )
     })?;
+    let profile = Arc::new(config.profile.clone());
+    let cookies = CookiePolicy {
+        secure: config.cookie_secure,
+    };
+    let (shutdown, stop) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let serves_public = matches!(config.listener, Listener::All | Listener::Public);
+    let serves_office = matches!(config.listener, Listener::All | Listener::Office);
+
+    let public_listener = match serves_public {
+        true => Some(bind(config.public_addr, "public site").await?),
+        false => None,
+    };
+    let public_addr = public_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", public_addr.unwrap_or(config.public_addr)));
+    if let Some(listener) = public_listener {
+        let public_state = PublicState::new(
+            store.clone(),
+            profile.clone(),
+            keys,
+            cookies,
+            config.rate_limits,
+            &public_url,
+            documents.clone(),
+        )
+        .context("the message catalogue does not parse")?;
+        tasks.spawn(madoguchi_public::suspension::watch(
+            store.clone(),
+            public_state.suspensions.clone(),
+            stop.clone(),
+        ));
+        let public = madoguchi_public::router(public_state)
+            .layer(axum::middleware::from_fn(|request, next| {
+                crate::metrics::count_requests("public", request, next)
+            }))
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tasks.spawn(serve_until(listener, public, stop.clone(), "public site"));
+    }
+
+    // Only the office half holds private keys: the public process never loads them.
+    let office_addr = match serves_office {
+        true => Some(
+            start_office(
+                &config,
+                &store,
+                &profile,
+                &documents,
+                &public_url,
+                &mut tasks,
+                &stop,
+            )
+            .await?,
+        ),
+        false => None,
+    };
+    let metrics_addr = match config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, &store, &mut tasks, stop.clone()).await?),
+        None => None,
+    };
+    Ok(RunningApp {
+        public_addr,
+        office_addr,
+        metrics_addr,
+        store,
+        shutdown,
+        tasks,
+    })
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} ({what})"))
+}
+
+/// The back office's listener, the outbox worker, the audit checkpoints and the purge.
+async fn start_office(
+    config: &AppConfig,
+    store: &Store,
+    profile: &Arc<BankProfile>,
+    documents: &DocumentStore,
+    public_url: &str,
+    tasks: &mut JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<SocketAddr> {
     let from: Mailbox = config.mail_from.parse().with_context(|| {
         format!(
             "--mail-from {:?} is not an e-mail address",
             config.mail_from
         )
     })?;
-    let profile = Arc::new(config.profile);
-    let cookies = CookiePolicy {
-        secure: config.cookie_secure,
-    };
-
-    let public_listener = TcpListener::bind(config.public_addr)
-        .await
-        .with_context(|| format!("cannot listen on {} (public site)", config.public_addr))?;
-    let office_listener = TcpListener::bind(config.office_addr)
-        .await
-        .with_context(|| format!("cannot listen on {} (back office)", config.office_addr))?;
-    let public_addr = public_listener.local_addr()?;
-    let office_addr = office_listener.local_addr()?;
-    let public_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{public_addr}"));
-    let purge_profile = profile.clone();
-    let office_profile = profile.clone();
-    let office_keys = PublicKeySet::load(&config.data.keys())?;
-    let public_state = PublicState::new(
-        store.clone(),
-        profile,
-        keys,
-        cookies,
-        config.rate_limits,
-        &public_url,
-        documents.clone(),
-    )
-    .context("the message catalogue does not parse")?;
-
-    let (shutdown, stop) = watch::channel(false);
-    let mut tasks = JoinSet::new();
-    tasks.spawn(madoguchi_public::suspension::watch(
-        store.clone(),
-        public_state.suspensions.clone(),
-        stop.clone(),
-    ));
-    let public = madoguchi_public::router(public_state)
-        .layer(axum::middleware::from_fn(|request, next| {
-            crate::metrics::count_requests("public", request, next)
-        }))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tasks.spawn(serve_until(
-        public_listener,
-        public,
-        stop.clone(),
-        "public site",
-    ));
-    let passkeys = relying_party(config.office_url.as_deref(), office_addr, &office_profile)?;
+    let mail_keys = MailKeyring::load(&config.data.keys())?;
+    let listener = bind(config.office_addr, "back office").await?;
+    let office_addr = listener.local_addr()?;
+    let passkeys = relying_party(config.office_url.as_deref(), office_addr, profile)?;
     let office_state = OfficeState::new(OfficeDeps {
         store: store.clone(),
-        profile: office_profile,
-        keys: office_keys,
+        profile: profile.clone(),
+        keys: PublicKeySet::load(&config.data.keys())?,
         keyring: Arc::new(
             OfficeKeyring::load(&config.data.keys())
                 .context("cannot load the back office's key")?,
         ),
         documents: documents.clone(),
-        cookies,
+        cookies: CookiePolicy {
+            secure: config.cookie_secure,
+        },
         allowed_clients: config.office_allowed_clients.clone(),
-        public_url: public_url.clone(),
+        public_url: public_url.to_owned(),
         handoff_dir: crate::commands::handoff::handoff_dir(&config.data),
         handoff_signing_key: config.data.keys().join(madoguchi_handoff::SIGNING_KEY_FILE),
         passkeys,
@@ -190,13 +241,8 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
             crate::metrics::count_requests("office", request, next)
         }))
         .into_make_service_with_connect_info::<SocketAddr>();
-    tasks.spawn(serve_until(
-        office_listener,
-        office,
-        stop.clone(),
-        "back office",
-    ));
-    let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport);
+    tasks.spawn(serve_until(listener, office, stop.clone(), "back office"));
+    let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport.clone());
     tasks.spawn(worker.run(stop.clone()));
     let audit_key = AuditSigningKey::load(
         &config.data.keys().join(madoguchi_audit::SIGNING_KEY_FILE),
@@ -214,19 +260,13 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         sink,
         stop.clone(),
     ));
-    let metrics_addr = match config.metrics_addr {
-        Some(addr) => Some(serve_metrics(addr, &store, &mut tasks, stop.clone()).await?),
-        None => None,
-    };
-    tasks.spawn(purge_expired(store.clone(), purge_profile, documents, stop));
-    Ok(RunningApp {
-        public_addr,
-        office_addr,
-        metrics_addr,
-        store,
-        shutdown,
-        tasks,
-    })
+    tasks.spawn(purge_expired(
+        store.clone(),
+        profile.clone(),
+        documents.clone(),
+        stop.clone(),
+    ));
+    Ok(office_addr)
 }
 
 /// The back office as a passkey relying party: the configured origin (refused at start when
@@ -361,7 +401,14 @@ async fn purge_expired(
     let mut passes: u64 = 0;
     loop {
         let now = time::OffsetDateTime::now_utc();
-        match crate::commands::purge::purge_once(&store, &documents, &profile, now, false).await {
+        let pass =
+            crate::commands::purge::purge_once(&store, &documents, &profile, now, false).await;
+        if pass.is_ok()
+            && let Err(e) = store.record_job_run("retention", "ok", now).await
+        {
+            tracing::error!(error = %e, "the retention pass was not recorded");
+        }
+        match pass {
             Ok(report) if report.is_empty() => {}
             Ok(report) => {
                 tracing::info!(counts = %report.counts(), "retention purge");

@@ -40,8 +40,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the public site and the back office.
     Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations and exit (as the tables' owner).
+    Migrate {
+        /// PostgreSQL: also create the least-privilege roles `madoguchi_public` and
+        /// `madoguchi_office` and grant them what each process needs (later `migrate` runs keep
+        /// the grants up to date).
+        #[arg(long)]
+        create_roles: bool,
+    },
+    /// Check the deployment's configuration, host, database and staff (SPEC §8): findings
+    /// with severity, risk, fix and reference, then a 0-100 score. Takes `serve`'s options.
+    /// Exit code 0 without a high finding, 1 with one, 2 when the checks could not run.
+    Doctor(DoctorArgs),
     /// Manage the server's keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -341,7 +351,44 @@ pub struct PurgeArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Another folder to search for a core-banking private key (repeatable); the data folder,
+    /// its parent and the profile's folder are always searched.
+    #[arg(long)]
+    pub search_keys: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+    pub format: PrintFormat,
+}
+
+/// Which half of the server a `serve` process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Listener {
+    /// Both listeners, the outbox worker and the jobs, in one process.
+    #[default]
+    All,
+    /// The public site only (with the `madoguchi_public` database role: no private key, no
+    /// read of personal tables).
+    Public,
+    /// The back office, the outbox worker, the retention purge and the audit checkpoints.
+    Office,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
+    /// Which half to run: `public` and `office` run as separate processes with separate
+    /// database roles; `all` runs both.
+    #[arg(long, value_enum, env = "MADOGUCHI_LISTENER", default_value_t = Listener::All)]
+    pub listener: Listener,
+
+    /// The TLS-terminating proxy in front of a listener bound off loopback (repeatable).
+    /// Without one, `serve` refuses plain HTTP off loopback.
+    #[arg(long, env = "MADOGUCHI_TLS_PROXY", value_delimiter = ',')]
+    pub tls_proxy: Vec<std::net::IpAddr>,
+
     /// Address of the public site.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub public_addr: SocketAddr,

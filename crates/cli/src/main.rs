@@ -25,6 +25,10 @@ fn main() -> ExitCode {
     if let Command::Staff(command) = &cli.command {
         return runtime.block_on(commands::staff::main(&cli, command));
     }
+    // The deployment's checks: exit code 1 on a high finding.
+    if let Command::Doctor(args) = &cli.command {
+        return runtime.block_on(commands::doctor::main(&cli, args));
+    }
     // The audit log: its own exit codes (3: tampered with).
     if let Command::Audit(command) = &cli.command {
         return runtime.block_on(commands::audit::main(&cli, command));
@@ -32,7 +36,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Serve(args) => commands::serve::run(&cli, args).await,
-            Command::Migrate => commands::migrate::run(&cli).await,
+            Command::Migrate { create_roles } => commands::migrate::run(&cli, *create_roles).await,
+            // Answered above, with its own exit codes.
+            Command::Doctor(_) => Ok(()),
             Command::Keys(KeysCommand::Init { core_private_key }) => {
                 commands::keys::init(&cli, core_private_key.as_deref())
             }

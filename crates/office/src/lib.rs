@@ -50,6 +50,16 @@ pub use state::{OfficeDeps, OfficeState};
 
 /// The back office's router. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` so that the client address is known.
+/// The routes that answer without a session (method, path), for `madoguchi doctor` to hold
+/// against its allowlist.
+pub fn unauthenticated_routes() -> Vec<(axum::http::Method, &'static str)> {
+    routes::table()
+        .into_iter()
+        .filter(|r| matches!(r.policy.access, authz::Access::Anyone))
+        .map(|r| (r.method, r.path))
+        .collect()
+}
+
 pub fn router(state: OfficeState) -> Router {
     let (body_limit, timeout) = request_limits(MAX_FORM_BODY_BYTES);
     let table = routes::table();

@@ -137,7 +137,15 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.inner {
             Inner::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
-            Inner::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Inner::Postgres(pool) => {
+                let migrator = sqlx::migrate!("./migrations/postgres");
+                if !crate::roles::may_migrate(pool).await? {
+                    // A least-privilege role: the owner migrated (and chained) before.
+                    return crate::roles::check_migrated(pool, &migrator).await;
+                }
+                migrator.run(pool).await?;
+                crate::roles::refresh_grants(pool).await?;
+            }
         }
         // Events written before the audit log became a chain join it, once.
         self.chain_audit_backlog().await?;

@@ -27,6 +27,11 @@ pub enum StoreError {
     /// The booking was changed or cancelled meanwhile.
     #[error("the booking was changed or cancelled meanwhile")]
     BookingChanged,
+    /// This role may not migrate and the database lacks migrations of this build.
+    #[error(
+        "the database lacks {0} migration(s) of this version, and this role may not apply them; run `madoguchi migrate` as the tables' owner first"
+    )]
+    SchemaBehind(usize),
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,

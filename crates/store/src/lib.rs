@@ -30,8 +30,10 @@ mod incident;
 mod notification;
 mod outbox;
 mod passkey;
+mod posture;
 mod retention;
 mod review;
+mod roles;
 mod scope;
 mod staff;
 mod staff_session;
@@ -57,11 +59,13 @@ pub use incident::{ScopeEvent, ScopeFilter, ScopeSubject, ip_key};
 pub use notification::NotificationRow;
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
 pub use passkey::{NewPasskey, PasskeyRow};
+pub use posture::{DatabasePosture, PERSONAL_TABLES};
 pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};
 pub use review::{
     AuditPageRow, HistoryRow, NewNote, NoteRow, QueueCursor, QueueQuery, QueueRow, ReviewRow,
     StatusMove,
 };
+pub use roles::{OFFICE_ROLE, PUBLIC_ROLE};
 pub use staff::{NewStaff, StaffRow, StaffTotpRow};
 pub use staff_session::{NewStaffSession, StaffSessionRow};
 pub use status::ApplicationStatusRow;

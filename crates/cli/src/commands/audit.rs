@@ -124,6 +124,20 @@ async fn verify(cli: &Cli, sink: Option<&Path>, format: PrintFormat) -> anyhow::
     let sink = sink.map_or_else(|| default_sink(&data), Path::to_path_buf);
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
     let result = verify_log(&store, &key, &sink).await;
+    // Remembered for `doctor` (MDG-AUDIT-01/02); a walk that could not finish is not a run.
+    if let Ok(v) = &result {
+        let outcome = if v.findings.is_empty() {
+            "intact"
+        } else {
+            "tampered"
+        };
+        let recorded = store
+            .record_job_run("audit-verify", outcome, OffsetDateTime::now_utc())
+            .await;
+        if let Err(e) = recorded {
+            eprintln!("warning: the verification's result was not recorded: {e}");
+        }
+    }
     store.close().await;
     let v = result?;
     let intact = v.findings.is_empty();

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod canaries;
 pub mod core;
 pub mod demo;
+pub mod doctor;
 pub mod handoff;
 pub mod incident;
 pub mod keys;

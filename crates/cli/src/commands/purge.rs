@@ -219,6 +219,9 @@ pub async fn run(cli: &Cli, args: &PurgeArgs) -> anyhow::Result<()> {
         .await?;
         if !args.dry_run {
             audit_run(&store, CLI_ACTOR, &report).await?;
+            store
+                .record_job_run("retention", "ok", OffsetDateTime::now_utc())
+                .await?;
         }
         anyhow::Ok(report)
     }

@@ -4,8 +4,9 @@ use anyhow::bail;
 use madoguchi_mail::Transport;
 use madoguchi_public::RateLimitSettings;
 
-use crate::app::{self, AppConfig};
+use crate::app::{self, AppConfig, connect_store};
 use crate::cli::{Cli, ServeArgs};
+use crate::commands::doctor::{self, Deployment, finding::Severity};
 use crate::data_dir::DataDir;
 use crate::demo::load_profile;
 
@@ -30,7 +31,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         Some(url) => Transport::smtp(url)?,
         None => Transport::Folder(data.outbox()),
     };
+    gate(cli, args, &data).await?;
     let config = AppConfig {
+        listener: args.listener,
         profile,
         data: data.clone(),
         database_url: cli.database_url.clone(),
@@ -55,8 +58,12 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         println!("madoguchi is running in DEVELOPMENT mode (plain HTTP, loopback only).");
     }
-    println!("public site:  http://{}/", running.public_addr);
-    println!("back office:  http://{}/", running.office_addr);
+    if let Some(addr) = running.public_addr {
+        println!("public site:  http://{addr}/");
+    }
+    if let Some(addr) = running.office_addr {
+        println!("back office:  http://{addr}/");
+    }
     if let Some(addr) = running.metrics_addr {
         println!("metrics:      http://{addr}/metrics");
     }
@@ -69,6 +76,36 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     running.stop().await;
     Ok(())
+}
+
+/// `doctor`'s configuration, host and database checks, before anything is bound: a high
+/// finding stops the start, except in development mode (loopback only), which shows them.
+async fn gate(cli: &Cli, args: &ServeArgs, data: &DataDir) -> anyhow::Result<()> {
+    let deployment = Deployment::new(cli, args);
+    let store = connect_store(cli.database_url.as_deref(), data).await?;
+    let report = doctor::start_checks(&deployment, &store).await;
+    store.close().await;
+    let report = report?;
+    if !doctor::has_at_least(&report, Severity::High) {
+        return Ok(());
+    }
+    if args.demo {
+        println!("DEVELOPMENT mode: not for customers' data. `madoguchi doctor` reports:");
+        for failed in report.failed() {
+            println!(
+                "  {} {}: {}",
+                failed.check.severity.as_str(),
+                failed.check.id,
+                failed.check.title
+            );
+        }
+        return Ok(());
+    }
+    eprint!("{}", report.to_text());
+    bail!(
+        "refusing to start: {} high finding(s) above; fix them, or run with --demo on loopback to try the software",
+        report.high
+    )
 }
 
 /// The back office listens on loopback unless an explicit client allowlist says who else may

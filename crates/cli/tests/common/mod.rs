@@ -151,8 +151,8 @@ impl TestApp {
             .await
             .expect("server starts");
         Some(TestApp {
-            public_url: format!("http://{}", running.public_addr),
-            office_url: format!("http://{}", running.office_addr),
+            public_url: format!("http://{}", running.public_addr.expect("public site")),
+            office_url: format!("http://{}", running.office_addr.expect("back office")),
             running: Some(running),
             tmp,
             data: data_path,
@@ -171,8 +171,8 @@ impl TestApp {
             .await
             .expect("sibling starts");
         TestApp {
-            public_url: format!("http://{}", running.public_addr),
-            office_url: format!("http://{}", running.office_addr),
+            public_url: format!("http://{}", running.public_addr.expect("public site")),
+            office_url: format!("http://{}", running.office_addr.expect("back office")),
             running: Some(running),
             tmp: tempfile::tempdir().expect("temp dir"),
             data: self.data.clone(),
@@ -187,6 +187,42 @@ impl TestApp {
     pub fn metrics_url(&self) -> Option<String> {
         let running = self.running.as_ref()?;
         Some(format!("http://{}/metrics", running.metrics_addr?))
+    }
+
+    /// One half of the server (`--listener public|office`) against this app's database and
+    /// data folder, connected as `database_url` (e.g. a least-privilege role). The half it
+    /// does not serve has an empty URL.
+    pub async fn spawn_half(
+        &self,
+        listener: madoguchi::cli::Listener,
+        database_url: &str,
+    ) -> TestApp {
+        let data = DataDir::open(&self.data).expect("data dir");
+        let mut config = config(&data, database_url, &Options::default());
+        config.listener = listener;
+        let running = start(config).await.expect("half starts");
+        TestApp {
+            public_url: running
+                .public_addr
+                .map_or_else(String::new, |a| format!("http://{a}")),
+            office_url: running
+                .office_addr
+                .map_or_else(String::new, |a| format!("http://{a}")),
+            running: Some(running),
+            tmp: tempfile::tempdir().expect("temp dir"),
+            data: self.data.clone(),
+            core_private_key: self.core_private_key.clone(),
+            db: self.db,
+            database_url: database_url.to_owned(),
+            pg_database: None,
+        }
+    }
+
+    /// Stops the server and keeps the database (for halves started after it).
+    pub async fn stop_server(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -304,6 +340,7 @@ impl Drop for TestApp {
 
 fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
     AppConfig {
+        listener: madoguchi::cli::Listener::All,
         profile: options.profile(),
         data: data.clone(),
         database_url: Some(database_url.to_owned()),
@@ -417,9 +454,13 @@ pub fn csrf_of(html: &str) -> String {
 /// writing to the same SQLite file) would otherwise wait for a transaction that the frozen
 /// server can never finish.
 pub async fn output_of(command: std::process::Command) -> std::process::Output {
-    tokio::process::Command::from(command)
-        .output()
+    let mut command = tokio::process::Command::from(command);
+    // A command that should have ended and did not (a `serve` that should have refused to
+    // start) fails the test after two minutes instead of hanging the suite; it is killed.
+    command.kill_on_drop(true);
+    tokio::time::timeout(std::time::Duration::from_secs(120), command.output())
         .await
+        .expect("the command ended within two minutes")
         .expect("the command runs")
 }
 

@@ -1,0 +1,178 @@
+//! Least-privilege PostgreSQL (SPEC §9, issues 6 and 7): `madoguchi migrate --create-roles`
+//! makes `madoguchi_public` and `madoguchi_office`. The public half of the server runs as the
+//! first and the back office as the second, and together they take an application from the
+//! form to a reveal. Connected as the public role, no crafted query reads a personal table;
+//! as the office role, the audit log can be appended to and read, never changed, emptied or
+//! truncated. `doctor` on the public role is clean, and names a grant that breaks the rule.
+
+mod common;
+
+use common::office::staff_client;
+use common::{Db, TestApp, applicant};
+use madoguchi::cli::Listener;
+use sqlx::Connection as _;
+
+/// The app's database URL with another user (trust authentication on loopback here; with
+/// passwords or certificates in production).
+fn as_role(app: &TestApp, role: &str) -> String {
+    app.database_url
+        .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1)
+}
+
+/// `sql` run as `role` fails with SQLSTATE 42501 (insufficient privilege).
+async fn denied(url: &str, sql: &str) {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    let error = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("allowed: {sql}"));
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(code.as_deref(), Some("42501"), "{sql}: {error}");
+}
+
+async fn doctor(app: &TestApp, url: &str, listener: &str) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"));
+    command.args([
+        "--data-dir",
+        app.data.to_str().expect("path"),
+        "--database-url",
+        url,
+        "doctor",
+        "--listener",
+        listener,
+        "--format",
+        "json",
+    ]);
+    common::output_of(command).await
+}
+
+fn failed_ids(output: &std::process::Output) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_public_role_writes_applications_and_reads_no_personal_table() {
+    let Some(mut owner) = TestApp::spawn(Db::Postgres).await else {
+        return;
+    };
+    let out = common::madoguchi(&owner, &["migrate", "--create-roles"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    owner.stop_server().await;
+    let public_url = as_role(&owner, "madoguchi_public");
+    let office_url = as_role(&owner, "madoguchi_office");
+
+    // The two halves, each with its own role.
+    let public = owner.spawn_half(Listener::Public, &public_url).await;
+    let mut office = owner.spawn_half(Listener::Office, &office_url).await;
+    // The public half's e-mails are delivered by the office half's worker.
+    office.public_url = public.public_url.clone();
+    let client = TestApp::client();
+    let person = applicant::Applicant::new();
+    let receipt = applicant::apply(&public, &client, &person).await;
+
+    // The back office, as madoguchi_office, finds it and reveals the name.
+    let operator = staff_client(&office, "operator", "bank").await;
+    let queue = operator
+        .get("/applications")
+        .await
+        .text()
+        .await
+        .expect("queue");
+    let id = regex_lite::Regex::new(r#"href="/applications/([0-9a-f-]{36})""#)
+        .expect("regex")
+        .captures_iter(&queue)
+        .map(|c| c[1].to_owned())
+        .next()
+        .expect("the application is in the queue");
+    assert!(queue.contains(&receipt), "the queue shows {receipt}");
+    let page = operator
+        .post_form(
+            &format!("/applications/{id}/reveal"),
+            &[("fields", "family_name"), ("purpose", "review")],
+        )
+        .await;
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .expect("page")
+            .contains(&person.family_name)
+    );
+
+    // As the public role, no way in to personal data, however the query is written.
+    for sql in [
+        "SELECT * FROM application_personal",
+        "SELECT fields FROM application_personal",
+        "SELECT * FROM application_secrets",
+        "SELECT * FROM booking_personal",
+        "SELECT * FROM applications",
+        "SELECT reviewed_by FROM applications",
+        "SELECT wrapped FROM data_keys",
+        "SELECT sealed FROM outbox",
+        "SELECT * FROM staff",
+        "SELECT * FROM audit_events",
+        "SELECT (SELECT fields FROM application_personal LIMIT 1)",
+        "WITH x AS (SELECT * FROM application_secrets) SELECT * FROM x",
+        "SELECT a.receipt_number FROM applications a JOIN application_personal p ON p.application_id = a.id",
+        "COPY application_personal TO STDOUT",
+        "UPDATE applications SET status = 'approved'",
+        "DELETE FROM applications",
+        "CREATE TABLE stolen AS SELECT 1",
+        "ALTER TABLE applications DISABLE ROW LEVEL SECURITY",
+    ] {
+        denied(&public_url, sql).await;
+    }
+    // As the office role, the audit log is append-only by grant (the trigger stands behind).
+    for sql in [
+        "UPDATE audit_events SET outcome = 'ok'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "DELETE FROM audit_checkpoints",
+        "DROP TRIGGER audit_events_append_only ON audit_events",
+        "CREATE TABLE stolen AS SELECT 1",
+    ] {
+        denied(&office_url, sql).await;
+    }
+
+    // doctor, as the public process runs: no database finding.
+    let out = doctor(&owner, &public_url, "public").await;
+    let failed = failed_ids(&out);
+    for id in ["MDG-PG-02", "MDG-PG-03", "MDG-PG-04", "MDG-PG-05"] {
+        assert!(!failed.contains(&id.to_owned()), "{id} in {failed:?}");
+    }
+    // One grant too many, and doctor names it, high.
+    let mut admin = sqlx::PgConnection::connect(&owner.database_url)
+        .await
+        .expect("owner");
+    sqlx::raw_sql("GRANT SELECT ON application_personal TO madoguchi_public")
+        .execute(&mut admin)
+        .await
+        .expect("grant");
+    let out = doctor(&owner, &public_url, "public").await;
+    assert_eq!(out.status.code(), Some(1), "a high finding");
+    assert!(failed_ids(&out).contains(&"MDG-PG-04".to_owned()));
+    // …and the owner itself is flagged for serving.
+    let out = doctor(&owner, &owner.database_url, "office").await;
+    assert!(failed_ids(&out).contains(&"MDG-PG-02".to_owned()));
+
+    public.stop().await;
+    office.stop().await;
+    owner.stop().await;
+}
