@@ -1,0 +1,416 @@
+//! The production layout of `deploy/` (issue 7), built on this machine: PostgreSQL with the
+//! least-privilege roles, the two `serve` processes exactly as the systemd units start them
+//! (their `ExecStart` and `EnvironmentFile`s, with paths and ports of this test), and Debian's
+//! nginx with `deploy/nginx/madoguchi.conf` terminating TLS with a certificate of a CA made
+//! here. Both sites answer through nginx over TLS, and `doctor`, run with each unit's
+//! settings, scores 100 with no finding.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{Db, TestApp};
+use tokio::process::{Child, Command};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits until something accepts connections on `port` (or fails after 30 s).
+async fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening: {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `KEY=value` lines of an environment file.
+fn env_file(path: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .expect("env file")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && l.contains('='))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// A unit's `ExecStart` arguments after the binary, and its environment files' names.
+fn unit(name: &str) -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(format!("{ROOT}/deploy/systemd/{name}")).expect("unit");
+    let exec = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let args: Vec<String> = exec.split_whitespace().skip(1).map(str::to_owned).collect();
+    let envs = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("EnvironmentFile=/etc/madoguchi/"))
+        .map(str::to_owned)
+        .collect();
+    (args, envs)
+}
+
+struct Site {
+    tmp: PathBuf,
+    public_port: u16,
+    office_port: u16,
+    public_tls: u16,
+    office_tls: u16,
+}
+
+/// The environment of a unit, with this test's paths, ports and database.
+fn environment(
+    site: &Site,
+    app: &TestApp,
+    files: &[String],
+    role: &str,
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for file in files {
+        env.extend(env_file(&Path::new(ROOT).join("deploy/systemd").join(file)));
+    }
+    let profile = site.tmp.join("bank.toml");
+    env.insert("MADOGUCHI_CONFIG".into(), profile.display().to_string());
+    env.insert("MADOGUCHI_DATA_DIR".into(), app.data.display().to_string());
+    env.insert(
+        "MADOGUCHI_PUBLIC_URL".into(),
+        format!("https://localhost:{}", site.public_tls),
+    );
+    env.insert(
+        "MADOGUCHI_OFFICE_URL".into(),
+        format!("https://localhost:{}", site.office_tls),
+    );
+    env.insert(
+        "MADOGUCHI_AUDIT_SINK".into(),
+        site.tmp.join("checkpoints.log").display().to_string(),
+    );
+    if env.contains_key("MADOGUCHI_METRICS_ADDR") {
+        env.insert(
+            "MADOGUCHI_METRICS_ADDR".into(),
+            format!("127.0.0.1:{}", free_port()),
+        );
+    }
+    let url = app
+        .database_url
+        .replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    env.insert("DATABASE_URL".into(), url);
+    env
+}
+
+/// The unit's arguments with this test's ports.
+fn arguments(args: &[String], site: &Site) -> Vec<String> {
+    args.iter()
+        .map(|a| {
+            a.replace("127.0.0.1:8080", &format!("127.0.0.1:{}", site.public_port))
+                .replace("127.0.0.1:8081", &format!("127.0.0.1:{}", site.office_port))
+        })
+        .collect()
+}
+
+fn madoguchi(args: &[String], env: &BTreeMap<String, String>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_madoguchi"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env)
+        .kill_on_drop(true);
+    command
+}
+
+fn run(program: &str, args: &[&str]) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and a certificate for `localhost` signed by it.
+fn certificates(dir: &Path) {
+    let p = |f: &str| dir.join(f).display().to_string();
+    run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.crt"),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=madoguchi test CA",
+        ],
+    );
+    run(
+        "openssl",
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &p("site.key"),
+            "-out",
+            &p("site.csr"),
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").expect("ext");
+    run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &p("site.csr"),
+            "-CA",
+            &p("ca.crt"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-out",
+            &p("site.crt"),
+            "-days",
+            "2",
+            "-extfile",
+            &p("san.ext"),
+        ],
+    );
+}
+
+/// deploy/nginx/madoguchi.conf with this test's ports, certificates and logs, inside a
+/// minimal main configuration.
+fn nginx_conf(site: &Site) -> PathBuf {
+    let conf =
+        std::fs::read_to_string(format!("{ROOT}/deploy/nginx/madoguchi.conf")).expect("conf");
+    let t = |f: &str| site.tmp.join(f).display().to_string();
+    let mut tls = [site.public_tls, site.office_tls].into_iter();
+    let mut body = String::new();
+    for line in conf.lines() {
+        let line = if line.trim() == "listen 443 ssl http2;" {
+            format!(
+                "    listen 127.0.0.1:{} ssl http2;",
+                tls.next().expect("two TLS servers")
+            )
+        } else if line.trim() == "listen 80;" {
+            format!("    listen 127.0.0.1:{};", free_port())
+        } else {
+            line.replace("127.0.0.1:8080", &format!("127.0.0.1:{}", site.public_port))
+                .replace("127.0.0.1:8081", &format!("127.0.0.1:{}", site.office_port))
+                .replace("/etc/ssl/madoguchi/apply.crt", &t("site.crt"))
+                .replace("/etc/ssl/madoguchi/apply.key", &t("site.key"))
+                .replace("/etc/ssl/madoguchi/office.crt", &t("site.crt"))
+                .replace("/etc/ssl/madoguchi/office.key", &t("site.key"))
+                .replace("/var/log/nginx/", &format!("{}/", site.tmp.display()))
+                .replace("apply.bank.example.jp", "localhost")
+                .replace("office.bank.example.jp", "localhost")
+        };
+        body.push_str(&line);
+        body.push('\n');
+    }
+    let main = format!(
+        "pid {pid};\nerror_log {err};\nevents {{}}\nhttp {{\n  access_log {acc};\n  \
+         client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n{body}}}\n",
+        pid = t("nginx.pid"),
+        err = t("nginx-error.log"),
+        acc = t("access.log"),
+        tmp = site.tmp.display(),
+    );
+    let path = site.tmp.join("nginx.conf");
+    std::fs::write(&path, main).expect("nginx.conf");
+    path
+}
+
+fn tools_present() -> bool {
+    let present = ["/usr/sbin/nginx", "/usr/bin/openssl", "/usr/bin/curl"]
+        .iter()
+        .all(|p| Path::new(p).exists());
+    if !present {
+        assert!(
+            !common::in_ci(),
+            "nginx, openssl and curl are required when CI=true (scripts/test installs nginx-light)"
+        );
+        eprintln!("SKIPPED: nginx, openssl or curl missing");
+    }
+    present
+}
+
+/// `curl` through nginx with the test CA: status line and headers.
+fn fetch(site: &Site, port: u16, path: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-D", "-", "--cacert"])
+        .arg(site.tmp.join("ca.crt"))
+        .arg(format!("https://localhost:{port}{path}"))
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_lowercase()
+}
+
+async fn doctor(env: &BTreeMap<String, String>, serve_args: &[String]) -> serde_json::Value {
+    let mut args = vec!["doctor".to_owned()];
+    args.extend(serve_args.iter().skip(1).cloned());
+    args.extend(["--format".to_owned(), "json".to_owned()]);
+    let out = madoguchi(&args, env).output().await.expect("doctor");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn failed(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| format!("{} {:?}", c["id"], c["findings"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_deploy_layout_serves_over_tls_and_scores_100() {
+    if !tools_present() {
+        return;
+    }
+    let Some(mut owner) = TestApp::spawn(Db::Postgres).await else {
+        return;
+    };
+    let out = common::madoguchi(&owner, &["migrate", "--create-roles"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = common::madoguchi(&owner, &["audit", "verify"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    owner.stop_server().await;
+    // The development core key that `keys init` made beside the data goes: in production it
+    // never is on this host (doctor's MDG-KEY-02 would stop both units).
+    std::fs::remove_file(&owner.core_private_key).expect("core key");
+    let tmp = tempfile::tempdir().expect("temp");
+    let site = Site {
+        tmp: tmp.path().to_path_buf(),
+        public_port: free_port(),
+        office_port: free_port(),
+        public_tls: free_port(),
+        office_tls: free_port(),
+    };
+    std::fs::write(site.tmp.join("bank.toml"), madoguchi::demo::DEMO_PROFILE).expect("profile");
+    certificates(&site.tmp);
+
+    let (public_args, public_files) = unit("madoguchi-public.service");
+    let (office_args, office_files) = unit("madoguchi-office.service");
+    let public_env = environment(&site, &owner, &public_files, "madoguchi_public");
+    let office_env = environment(&site, &owner, &office_files, "madoguchi_office");
+    let public_args = arguments(&public_args, &site);
+    let office_args = arguments(&office_args, &site);
+    let mut office = madoguchi(&office_args, &office_env)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("office");
+    wait_for_port(site.office_port, "the office unit", &mut office).await;
+    let mut public = madoguchi(&public_args, &public_env)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("public");
+    wait_for_port(site.public_port, "the public unit", &mut public).await;
+    let conf = nginx_conf(&site);
+    let mut nginx = Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(&site.tmp)
+        .arg("-c")
+        .arg(&conf)
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("nginx");
+    wait_for_port(site.public_tls, "nginx", &mut nginx).await;
+
+    // Through nginx over TLS: the public site and the back office's sign-in page, with
+    // madoguchi's headers and no version banner.
+    let page = fetch(&site, site.public_tls, "/");
+    assert!(page.starts_with("http/2 200"), "{page}");
+    assert!(page.contains("strict-transport-security"), "{page}");
+    assert!(page.contains("content-security-policy"), "{page}");
+    assert!(!page.contains("nginx/"), "no version banner: {page}");
+    let sign_in = fetch(&site, site.office_tls, "/sign-in");
+    assert!(sign_in.starts_with("http/2 200"), "{sign_in}");
+    assert!(sign_in.contains("x-frame-options: deny"), "{sign_in}");
+
+    // doctor with each unit's settings: everything passes. The office records its first
+    // retention pass when it starts; wait for it.
+    let report = doctor(&public_env, &public_args).await;
+    assert_eq!(failed(&report), Vec::<String>::new(), "public unit");
+    assert_eq!(report["score"], 100);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let report = loop {
+        let report = doctor(&office_env, &office_args).await;
+        if failed(&report).is_empty() || Instant::now() > deadline {
+            break report;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(failed(&report), Vec::<String>::new(), "office unit");
+    assert_eq!(report["score"], 100);
+
+    // nginx's own stop, so that its workers end with it.
+    let stop = Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(&site.tmp)
+        .arg("-c")
+        .arg(&conf)
+        .args(["-s", "stop"])
+        .status()
+        .await;
+    assert!(stop.is_ok_and(|s| s.success()), "nginx -s stop");
+    let _ = nginx.wait().await;
+    let _ = public.kill().await;
+    let _ = office.kill().await;
+    owner.stop().await;
+}
