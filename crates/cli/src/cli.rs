@@ -452,6 +452,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MADOGUCHI_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    /// A certificate authority (PEM) to trust for the SMTP relay's certificate besides the
+    /// public roots, e.g. the bank's internal CA.
+    #[arg(long, env = "MADOGUCHI_SMTP_CA")]
+    pub smtp_ca: Option<PathBuf>,
+
     /// A client address besides this machine's that may reach the back office (repeatable),
     /// e.g. a branch terminal's. Default: loopback only.
     #[arg(

@@ -216,6 +216,7 @@ const EXPECTED: &[(&str, &str, Who, Subject, bool)] = &[
         false,
     ),
     ("GET", "/audit", AUDITORS, Subject::None, false),
+    ("GET", "/outbox", ADMINISTRATORS, Subject::None, false),
 ];
 
 /// Methods besides each row's own that the matrix also sends to every path.

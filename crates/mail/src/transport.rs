@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use madoguchi_domain::OutgoingMail;
 
@@ -39,9 +40,34 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// An SMTP transport from a URL such as `smtp://user:pass@mail.example.jp:587?tls=required`.
     pub fn smtp(url: &str) -> Result<Transport, MailError> {
-        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map(|builder| Transport::Smtp(builder.build()))
-            .map_err(|e| MailError::SmtpUrl(e.to_string()))
+        Transport::smtp_trusting(url, None)
+    }
+
+    /// [`Transport::smtp`] that also trusts `ca_pem` (PEM), the bank's own certificate
+    /// authority of an internal mail relay, besides the public roots. TLS stays as the URL
+    /// asks (`tls=required` for STARTTLS, `smtps://` for TLS from the first byte).
+    pub fn smtp_trusting(url: &str, ca_pem: Option<&[u8]>) -> Result<Transport, MailError> {
+        let bad = |e: lettre::transport::smtp::Error| MailError::SmtpUrl(e.to_string());
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(bad)?;
+        if let Some(pem) = ca_pem {
+            let (wrapper, host) = tls_of(url).ok_or_else(|| {
+                MailError::SmtpUrl(
+                    "a CA is given but the URL asks for no TLS (use tls=required or smtps://)"
+                        .to_owned(),
+                )
+            })?;
+            let ca = Certificate::from_pem(pem).map_err(bad)?;
+            let parameters = TlsParameters::builder(host)
+                .add_root_certificate(ca)
+                .build_rustls()
+                .map_err(bad)?;
+            builder = builder.tls(if wrapper {
+                Tls::Wrapper(parameters)
+            } else {
+                Tls::Required(parameters)
+            });
+        }
+        Ok(Transport::Smtp(builder.build()))
     }
 
     /// Builds the message and sends it.
@@ -61,6 +87,23 @@ impl Transport {
                 .map_err(|e| MailError::Temporary(e.to_string())),
         }
     }
+}
+
+/// For a URL that asks for TLS: whether from the first byte (`smtps://`), and the host name
+/// the certificate must carry. `None`: no TLS asked.
+fn tls_of(url: &str) -> Option<(bool, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let wrapper = scheme == "smtps";
+    if !wrapper && !url.contains("tls=required") {
+        return None;
+    }
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.split(':').next()?,
+    };
+    Some((wrapper, host.to_owned()))
 }
 
 fn build(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {

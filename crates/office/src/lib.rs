@@ -25,6 +25,7 @@ mod error;
 pub mod handoff;
 mod home;
 mod mail;
+mod outbox;
 pub mod passkeys;
 mod review;
 pub mod routes;

@@ -138,6 +138,7 @@ pub(crate) fn table() -> Vec<Route> {
         row(POST, "/bookings/{booking}/outcome", Roles(CONSULTANTS), Subject::Booking, false, crate::calendar::booking::outcome),
         // --- audit log ---
         row(GET, "/audit", Roles(AUDITORS), Nobody, false, crate::audit_log::page),
+        row(GET, "/outbox", Roles(ADMINISTRATORS), Nobody, false, crate::outbox::page),
     ]
 }
 

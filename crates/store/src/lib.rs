@@ -57,7 +57,7 @@ pub use handoff::{
 };
 pub use incident::{ScopeEvent, ScopeFilter, ScopeSubject, ip_key};
 pub use notification::NotificationRow;
-pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow};
+pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow, OutboxSummary};
 pub use passkey::{NewPasskey, PasskeyRow};
 pub use posture::{DatabasePosture, PERSONAL_TABLES};
 pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};

@@ -157,4 +157,50 @@ impl Store {
             Ok(sqlx::query_scalar::<Db, i64>("SELECT COUNT(*) FROM outbox").fetch_one(pool).await?)
         })
     }
+
+    /// The queue as the back office shows it: counts and times only (messages are sealed).
+    pub async fn outbox_summary(&self) -> Result<OutboxSummary, StoreError> {
+        with_db!(self, read, Db, pool => {
+            let (pending, retrying, max_attempts): (i64, i64, Option<i64>) =
+                sqlx::query_as::<Db, (i64, i64, Option<i64>)>(
+                    "SELECT COUNT(*), COUNT(*) FILTER (WHERE attempts > 0), MAX(attempts) \
+                     FROM outbox",
+                )
+                .fetch_one(pool)
+                .await?;
+            let oldest: Option<OffsetDateTime> = sqlx::query_scalar::<Db, OffsetDateTime>(
+                "SELECT created_at FROM outbox ORDER BY created_at LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?;
+            let next_attempt: Option<OffsetDateTime> = sqlx::query_scalar::<Db, OffsetDateTime>(
+                "SELECT next_attempt_at FROM outbox WHERE attempts > 0 \
+                 ORDER BY next_attempt_at LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?;
+            Ok(OutboxSummary {
+                pending,
+                retrying,
+                max_attempts: max_attempts.unwrap_or(0),
+                oldest,
+                next_attempt,
+            })
+        })
+    }
+}
+
+/// The outbox at a glance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxSummary {
+    /// Messages waiting (reminders for later visits included).
+    pub pending: i64,
+    /// Of those, messages whose delivery failed at least once.
+    pub retrying: i64,
+    /// The most attempts any waiting message has had.
+    pub max_attempts: i64,
+    /// When the oldest waiting message was queued.
+    pub oldest: Option<OffsetDateTime>,
+    /// The next retry of a failed message.
+    pub next_attempt: Option<OffsetDateTime>,
 }

@@ -887,6 +887,87 @@ mod tests {
         }
     }
 
+    /// What detection adds to a reveal (the screen's queries: distinct customers of the actor
+    /// in the last hour, its reveals' times for the off-hours rule, the canary look-up), with
+    /// 100,000 events of 20 members of staff over 30 days in the log and 59 reads of the actor in
+    /// the last hour (run by hand, in release mode):
+    /// `cargo test --release -p madoguchi-store --lib detection_screen -- --ignored --nocapture`
+    #[tokio::test]
+    #[ignore = "a benchmark"]
+    async fn detection_screen_latency() {
+        for db in both().await {
+            let store = &db.store;
+            let now = OffsetDateTime::now_utc();
+            let event = |i: usize, actor: usize, at: OffsetDateTime| crate::AuditEventRow {
+                id: Uuid::now_v7(),
+                at,
+                actor: format!("staff:0190a0b0-0000-7000-8000-{actor:012}"),
+                actor_address: Some(format!("10.0.{}.{}", i / 256 % 256, i % 256)),
+                session: Some(format!("s{}", i / 200)),
+                action: "application.reveal".to_owned(),
+                subject_kind: Some("application".to_owned()),
+                subject_id: Some(Uuid::now_v7().to_string()),
+                fields: "family_name,given_name".to_owned(),
+                purpose: Some("review".to_owned()),
+                detail: None,
+                outcome: "ok".to_owned(),
+            };
+            let step = time::Duration::days(30) / 100_000;
+            for chunk in (0..100_000).collect::<Vec<_>>().chunks(10_000) {
+                let batch: Vec<_> = chunk
+                    .iter()
+                    .map(|i| {
+                        event(
+                            *i,
+                            i % 20,
+                            now - time::Duration::days(30) + step * (*i as u32),
+                        )
+                    })
+                    .collect();
+                store
+                    .append_audit_events_in_bulk(&batch)
+                    .await
+                    .expect("bulk");
+            }
+            let recent: Vec<_> = (0..59)
+                .map(|i| event(i, 99, now - time::Duration::minutes(59 - i as i64)))
+                .collect();
+            store
+                .append_audit_events_in_bulk(&recent)
+                .await
+                .expect("recent");
+            let actor = "staff:0190a0b0-0000-7000-8000-000000000099";
+            let mut timings = Vec::new();
+            for _ in 0..2_000 {
+                let subject = Uuid::now_v7().to_string();
+                let t = std::time::Instant::now();
+                let (count, seen) = store
+                    .customers_read_since(actor, now - time::Duration::hours(1), &subject)
+                    .await
+                    .expect("count");
+                let reads = store
+                    .customer_reads_at(actor, now - time::Duration::hours(1))
+                    .await
+                    .expect("reads");
+                let canary = store
+                    .is_canary("application", &subject)
+                    .await
+                    .expect("canary");
+                timings.push(t.elapsed());
+                assert_eq!((count, seen, reads.len(), canary), (59, false, 59, false));
+            }
+            timings.sort();
+            let mean = timings.iter().sum::<std::time::Duration>() / timings.len() as u32;
+            println!(
+                "{:?}: detection screen of one reveal: mean {:?}, p50 {:?}, p99 {:?}",
+                store.backend(),
+                mean,
+                timings[timings.len() / 2],
+                timings[timings.len() * 99 / 100]
+            );
+        }
+    }
+
     /// The queue's latency on 100,000 applications (run by hand, in release mode):
     /// `cargo test --release -p madoguchi-store --lib queue_latency -- --ignored --nocapture`
     /// (SQLite; with `MADOGUCHI_BENCH_PG=1` PostgreSQL as well).

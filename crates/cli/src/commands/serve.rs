@@ -28,7 +28,15 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         }
     }
     let transport = match &args.smtp_url {
-        Some(url) => Transport::smtp(url)?,
+        Some(url) => {
+            let ca = match &args.smtp_ca {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read --smtp-ca {}: {e}", path.display())
+                })?),
+                None => None,
+            };
+            Transport::smtp_trusting(url, ca.as_deref())?
+        }
         None => Transport::Folder(data.outbox()),
     };
     gate(cli, args, &data).await?;
