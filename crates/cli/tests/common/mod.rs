@@ -34,6 +34,8 @@ pub struct TestApp {
     pub db: Db,
     pub database_url: String,
     pg_database: Option<String>,
+    /// The store of a server this test does not run in-process ([`TestApp::external`]).
+    external_store: Option<madoguchi_store::Store>,
 }
 
 /// The PostgreSQL server the tests use (trust auth on loopback by default).
@@ -160,6 +162,7 @@ impl TestApp {
             db,
             database_url,
             pg_database,
+            external_store: None,
         })
     }
 
@@ -180,6 +183,7 @@ impl TestApp {
             db: self.db,
             database_url: self.database_url.clone(),
             pg_database: None,
+            external_store: None,
         }
     }
 
@@ -215,6 +219,7 @@ impl TestApp {
             db: self.db,
             database_url: database_url.to_owned(),
             pg_database: None,
+            external_store: None,
         }
     }
 
@@ -230,7 +235,33 @@ impl TestApp {
     }
 
     pub fn store(&self) -> &madoguchi_store::Store {
-        &self.running.as_ref().expect("running").store
+        match &self.running {
+            Some(running) => &running.store,
+            None => self
+                .external_store
+                .as_ref()
+                .expect("a running or external server"),
+        }
+    }
+
+    /// This app's database and data folder as served by a `madoguchi serve` process at these
+    /// URLs (the helpers then drive it like an in-process one).
+    pub async fn external(&self, public_url: String, office_url: String) -> TestApp {
+        let store = madoguchi_store::Store::connect(&self.database_url)
+            .await
+            .expect("store");
+        TestApp {
+            running: None,
+            public_url,
+            office_url,
+            tmp: tempfile::tempdir().expect("temp dir"),
+            data: self.data.clone(),
+            core_private_key: self.core_private_key.clone(),
+            db: self.db,
+            database_url: self.database_url.clone(),
+            pg_database: None,
+            external_store: Some(store),
+        }
     }
 
     /// Opens the savings-account application with `client` (starting its browser session) and
@@ -258,8 +289,15 @@ impl TestApp {
     /// Waits (up to 10 s) for an e-mail to `to` whose text contains `marker`, and returns the
     /// raw message.
     pub async fn wait_for_mail(&self, to: &str, marker: &str) -> String {
+        self.wait_for_mail_within(to, marker, Duration::from_secs(10))
+            .await
+    }
+
+    /// [`TestApp::wait_for_mail`] with another limit (a message claimed by a worker that died
+    /// waits out the claim's lease, two minutes, before another worker takes it).
+    pub async fn wait_for_mail_within(&self, to: &str, marker: &str, limit: Duration) -> String {
         let dir = self.data.join("outbox");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(mail) = find_mail(&dir, to, marker) {
                 return mail;
