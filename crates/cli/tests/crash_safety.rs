@@ -189,7 +189,7 @@ async fn crash_and_restart(db: Db) {
     let operator = staff_client(&site, "operator", "bank").await;
     for (receipt, person) in &applied {
         let queue = operator
-            .get(&format!("/applications?status=submitted&days=1"))
+            .get("/applications?status=submitted&days=1")
             .await
             .text()
             .await
