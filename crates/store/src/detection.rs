@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::backend::{with_db, with_write_tx};
+use crate::staff_session::end_sessions_in;
 use crate::{NewApplication, Store, StoreError, db_time};
 
 /// A canary visit: what [`Store::plant_canary_booking`] stores.
@@ -161,13 +162,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query::<Db>(
-                "UPDATE staff_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL",
-            )
-            .bind(id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            end_sessions_in!(Db, tx, id, at)?;
             tx.commit().await?;
             Ok(changed == 1)
         })

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::backend::{with_db, with_write_tx};
+use crate::staff_session::end_sessions_in;
 use crate::{Store, StoreError, db_time};
 
 /// A member of staff as stored.
@@ -156,13 +157,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query::<Db>(
-                "UPDATE staff_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL",
-            )
-            .bind(id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            end_sessions_in!(Db, tx, id, at)?;
             tx.commit().await?;
             Ok(changed == 1)
         })
@@ -200,13 +195,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query::<Db>(
-                "UPDATE staff_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL",
-            )
-            .bind(id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            end_sessions_in!(Db, tx, id, at)?;
             tx.commit().await?;
             Ok(changed == 1)
         })

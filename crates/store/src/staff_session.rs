@@ -36,6 +36,21 @@ pub struct NewStaffSession<'a> {
     pub authenticated_at: OffsetDateTime,
 }
 
+/// Ends every open session of member of staff `$staff` at `$at` within the write transaction
+/// `$tx` of database `$db` (disable, reset and detection's hold all do it with their change).
+macro_rules! end_sessions_in {
+    ($db:ty, $tx:ident, $staff:expr, $at:expr) => {
+        sqlx::query::<$db>(
+            "UPDATE staff_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL",
+        )
+        .bind($staff)
+        .bind($at)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use end_sessions_in;
+
 impl Store {
     /// Starts a session; ends `replaces` (the session it rotates) in the same transaction.
     pub async fn start_staff_session(

@@ -186,16 +186,23 @@ fn cookies(d: &Deployment) -> Outcome {
 }
 
 fn routes() -> Outcome {
-    let findings = madoguchi_office::unauthenticated_routes()
-        .into_iter()
+    Outcome::from_findings(
+        ROUTES,
+        unlisted(&madoguchi_office::unauthenticated_routes()),
+    )
+}
+
+/// The routes without a session that the allowlist does not name.
+fn unlisted(routes: &[(axum::http::Method, &str)]) -> Vec<String> {
+    routes
+        .iter()
         .filter(|(method, path)| {
             !UNAUTHENTICATED_ALLOWED
                 .iter()
                 .any(|(m, p)| *m == method.as_str() && p == path)
         })
         .map(|(method, path)| format!("{method} {path}"))
-        .collect();
-    Outcome::from_findings(ROUTES, findings)
+        .collect()
 }
 
 fn smtp(d: &Deployment) -> Outcome {
@@ -238,4 +245,119 @@ fn logging(d: &Deployment) -> Outcome {
         .map(|directive| format!("MADOGUCHI_LOG has {directive}"))
         .collect();
     Outcome::from_findings(LOGGING, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use axum::http::Method;
+
+    use super::*;
+    use crate::cli::Listener;
+
+    fn deployment() -> Deployment {
+        Deployment {
+            demo: false,
+            listener: Listener::All,
+            public_addr: "127.0.0.1:8080".parse().expect("addr"),
+            office_addr: "127.0.0.1:8081".parse().expect("addr"),
+            office_allow: Vec::new(),
+            tls_proxies: Vec::new(),
+            public_url: Some("https://apply.bank.example.jp".to_owned()),
+            office_url: Some("https://office.bank.example.jp".to_owned()),
+            metrics_addr: None,
+            smtp_url: None,
+            data_dir: PathBuf::from("/var/lib/madoguchi"),
+            config: None,
+            database_url: None,
+            log_filter: None,
+            key_search: Vec::new(),
+        }
+    }
+
+    /// One setting changed from the production ones.
+    type Change = Box<dyn Fn(&mut Deployment)>;
+
+    fn failed(deployment: &Deployment) -> Vec<&'static str> {
+        run(deployment)
+            .into_iter()
+            .filter(|o| !o.passed)
+            .map(|o| o.check.id)
+            .collect()
+    }
+
+    #[test]
+    fn the_production_settings_pass() {
+        assert_eq!(failed(&deployment()), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn each_setting_that_exposes_something_is_named() {
+        let cases: Vec<(Change, &str)> = vec![
+            (
+                Box::new(|d| d.office_url = Some("http://office.bank.example.jp".into())),
+                "MDG-NET-04",
+            ),
+            (
+                Box::new(|d| d.metrics_addr = Some("0.0.0.0:9464".parse().expect("addr"))),
+                "MDG-NET-05",
+            ),
+            (
+                Box::new(|d| d.public_addr = "10.0.0.5:8080".parse().expect("addr")),
+                "MDG-NET-02",
+            ),
+            (
+                Box::new(|d| d.smtp_url = Some("smtp://user:secret@mail.internal:25".into())),
+                "MDG-MAIL-01",
+            ),
+            (
+                Box::new(|d| d.log_filter = Some("debug".into())),
+                "MDG-LOG-01",
+            ),
+            (
+                Box::new(|d| d.log_filter = Some("info,madoguchi=trace".into())),
+                "MDG-LOG-01",
+            ),
+            (Box::new(|d| d.demo = true), "MDG-WEB-01"),
+            (
+                Box::new(|d| d.office_allow = vec!["0.0.0.0".parse().expect("ip")]),
+                "MDG-NET-01",
+            ),
+        ];
+        for (change, id) in cases {
+            let mut d = deployment();
+            change(&mut d);
+            assert_eq!(failed(&d), vec![id]);
+        }
+    }
+
+    #[test]
+    fn a_declared_tls_proxy_or_quiet_logs_pass() {
+        let mut d = deployment();
+        d.public_addr = "10.0.0.5:8080".parse().expect("addr");
+        d.tls_proxies = vec!["10.0.0.1".parse().expect("ip")];
+        d.log_filter = Some("info,madoguchi=debug".into());
+        d.smtp_url = Some("smtps://mail.internal".into());
+        assert_eq!(failed(&d), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn the_smtp_finding_names_the_host_never_the_password() {
+        let mut d = deployment();
+        d.smtp_url = Some("smtp://user:secret@mail.internal:25".into());
+        let outcome = smtp(&d);
+        assert_eq!(
+            outcome.findings,
+            vec!["--smtp-url to mail.internal:25 without TLS"]
+        );
+    }
+
+    #[test]
+    fn a_route_without_a_session_off_the_allowlist_is_named() {
+        assert!(unlisted(&madoguchi_office::unauthenticated_routes()).is_empty());
+        let mut routes = madoguchi_office::unauthenticated_routes();
+        routes.push((Method::GET, "/applications/export-all"));
+        assert_eq!(unlisted(&routes), vec!["GET /applications/export-all"]);
+    }
 }
