@@ -109,43 +109,24 @@ impl Store {
                 .fetch_all(pool)
                 .await?);
             }
-        });
-        // An address range is one range read of the (actor_ip, at) index. SQLite's planner,
-        // without statistics of the log, prefers the equality on subject_kind and reads the
-        // whole log instead (45 s at ten million events): it is told which index to use.
-        for (low, high) in &filter.ip_ranges {
-            match &self.inner {
-                Inner::Sqlite { read, .. } => events.extend(
-                    sqlx::query_as::<sqlx::Sqlite, ScopeEvent>(
-                        "SELECT seq, at, action, subject_kind, subject_id, fields \
-                         FROM audit_events INDEXED BY audit_events_ip \
-                         WHERE actor_ip >= $1 AND actor_ip <= $2 AND at >= $3 AND at < $4 \
-                         AND outcome = 'ok' AND fields <> '' \
-                         AND subject_kind || '' IN ('application', 'booking', 'document')",
-                    )
-                    .bind(&low[..])
-                    .bind(&high[..])
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(read)
-                    .await?,
-                ),
-                Inner::Postgres(pool) => events.extend(
-                    sqlx::query_as::<sqlx::Postgres, ScopeEvent>(
-                        "SELECT seq, at, action, subject_kind, subject_id, fields FROM audit_events \
-                         WHERE actor_ip >= $1 AND actor_ip <= $2 AND at >= $3 AND at < $4 \
-                         AND outcome = 'ok' AND fields <> '' \
-                         AND subject_kind || '' IN ('application', 'booking', 'document')",
-                    )
-                    .bind(&low[..])
-                    .bind(&high[..])
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(pool)
-                    .await?,
-                ),
+            // An address range is one range read of the (actor_ip, at) index: with the
+            // condition on subject_kind kept off every index (see `READ`), both planners take
+            // it (a whole-log read, 45 s at ten million events, before).
+            for (low, high) in &filter.ip_ranges {
+                events.extend(sqlx::query_as::<Db, ScopeEvent>(
+                    "SELECT seq, at, action, subject_kind, subject_id, fields FROM audit_events \
+                     WHERE actor_ip >= $1 AND actor_ip <= $2 AND at >= $3 AND at < $4 \
+                     AND outcome = 'ok' AND fields <> '' \
+                     AND subject_kind || '' IN ('application', 'booking', 'document')",
+                )
+                .bind(&low[..])
+                .bind(&high[..])
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?);
             }
-        }
+        });
         events.sort_by_key(|e| e.seq);
         events.dedup_by_key(|e| e.seq);
         Ok(events)
