@@ -12,7 +12,7 @@ use madoguchi_audit::AuditSigningKey;
 use madoguchi_documents::DocumentStore;
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
-use madoguchi_keyring::{MailKeyring, OfficeKeyring};
+use madoguchi_keyring::MailKeyring;
 use madoguchi_mail::{OutboxWorker, Transport};
 use madoguchi_office::passkeys::RelyingParty;
 use madoguchi_office::{OfficeDeps, OfficeState};
@@ -52,6 +52,8 @@ pub struct AppConfig {
     pub audit_sink: Option<PathBuf>,
     /// Where Prometheus metrics are served (`GET /metrics`); `None`: not served.
     pub metrics_addr: Option<SocketAddr>,
+    /// The PKCS#11 token holding the back-office key; `None`: the key file.
+    pub office_token: Option<madoguchi_keyring::TokenConfig>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -107,16 +109,13 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let store = connect_store(config.database_url.as_deref(), &config.data).await?;
     let keys = PublicKeySet::load(&config.data.keys())?;
     // Identity documents: encrypted files in the data folder, data keys wrapped to the office.
-    let documents = DocumentStore::open(
-        &config.data.documents(),
-        EnvelopeWriter::new(keys.office.clone()),
-    )
-    .with_context(|| {
-        format!(
-            "cannot create the documents folder {}",
-            config.data.documents().display()
-        )
-    })?;
+    let documents = DocumentStore::open(&config.data.documents(), keys.envelope_writer())
+        .with_context(|| {
+            format!(
+                "cannot create the documents folder {}",
+                config.data.documents().display()
+            )
+        })?;
     let profile = Arc::new(config.profile.clone());
     let cookies = CookiePolicy {
         secure: config.cookie_secure,
@@ -215,6 +214,14 @@ async fn start_office(
         )
     })?;
     let mail_keys = MailKeyring::load(&config.data.keys())?;
+    let keyring = Arc::new(
+        madoguchi_keyring::OfficeKeySource {
+            keys_dir: config.data.keys(),
+            token: config.office_token.clone(),
+        }
+        .load()
+        .context("cannot load the back office's key")?,
+    );
     let listener = bind(config.office_addr, "back office").await?;
     let office_addr = listener.local_addr()?;
     let passkeys = relying_party(config.office_url.as_deref(), office_addr, profile)?;
@@ -222,10 +229,7 @@ async fn start_office(
         store: store.clone(),
         profile: profile.clone(),
         keys: PublicKeySet::load(&config.data.keys())?,
-        keyring: Arc::new(
-            OfficeKeyring::load(&config.data.keys())
-                .context("cannot load the back office's key")?,
-        ),
+        keyring: keyring.clone(),
         documents: documents.clone(),
         cookies: CookiePolicy {
             secure: config.cookie_secure,
@@ -258,6 +262,13 @@ async fn start_office(
         store.clone(),
         audit_key,
         sink,
+        stop.clone(),
+    ));
+    // After a key rotation: moves old records' data keys to the current key.
+    tasks.spawn(madoguchi_office::key_rotation::run_rewrap(
+        store.clone(),
+        keyring,
+        EnvelopeWriter::following(&config.data.keys().join(madoguchi_seal::keyfile::OFFICE_PUB))?,
         stop.clone(),
     ));
     tasks.spawn(purge_expired(

@@ -32,6 +32,24 @@ pub struct Cli {
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// The PKCS#11 library of the token (HSM) that holds the back-office key, e.g.
+    /// `/usr/lib/softhsm/libsofthsm2.so`. Without it, the key is the file `keys/office.key`.
+    #[arg(long, global = true, env = "MADOGUCHI_PKCS11_MODULE")]
+    pub pkcs11_module: Option<PathBuf>,
+
+    /// The label of the token holding the back-office key.
+    #[arg(
+        long,
+        global = true,
+        env = "MADOGUCHI_PKCS11_TOKEN",
+        default_value = "madoguchi"
+    )]
+    pub pkcs11_token: String,
+
+    /// A file (mode 0600) whose first line is the token's user PIN.
+    #[arg(long, global = true, env = "MADOGUCHI_PKCS11_PIN_FILE")]
+    pub pkcs11_pin_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -475,6 +493,25 @@ pub enum KeysCommand {
         /// in production it belongs to the core banking system, never to this server.
         #[arg(long)]
         core_private_key: Option<PathBuf>,
+    },
+    /// Make a new back-office key pair current (in the token with --pkcs11-module, else a key
+    /// file). Earlier keys stay until retired; a running server picks the new key up by itself
+    /// and moves old records to it in the background.
+    Rotate,
+    /// Move every data key still wrapped to an earlier back-office key to the current one now
+    /// (the server also does this in the background).
+    Rewrap,
+    /// Delete an earlier back-office key once no data key uses it and the rotation is at least
+    /// ten minutes old.
+    Retire {
+        /// The key id (16 hexadecimal characters, as `keys status` lists it).
+        key_id: String,
+    },
+    /// List the back-office keys: the current one, earlier ones, where each lives and how many
+    /// data keys are wrapped to it.
+    Status {
+        #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
+        format: PrintFormat,
     },
 }
 

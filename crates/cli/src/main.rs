@@ -42,6 +42,14 @@ fn main() -> ExitCode {
             Command::Keys(KeysCommand::Init { core_private_key }) => {
                 commands::keys::init(&cli, core_private_key.as_deref())
             }
+            Command::Keys(KeysCommand::Rotate) => commands::keys::rotate(&cli).await,
+            Command::Keys(KeysCommand::Rewrap) => commands::keys::rewrap(&cli).await,
+            Command::Keys(KeysCommand::Retire { key_id }) => {
+                commands::keys::retire(&cli, key_id).await
+            }
+            Command::Keys(KeysCommand::Status { format }) => {
+                commands::keys::status(&cli, *format).await
+            }
             Command::Handoff(HandoffCommand::Export { out, format }) => {
                 commands::handoff::export(&cli, out.as_deref(), *format).await
             }

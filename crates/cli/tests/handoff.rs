@@ -137,7 +137,7 @@ async fn hand_off_end_to_end(db: Db) {
     let data = DataDir::open(&app.data).expect("data dir");
 
     // Export: one batch, the application handed off, the batch's row.
-    let outcome = export_batch(app.store(), &data, None)
+    let outcome = export_batch(app.store(), &data, &office_keyring(&data), None)
         .await
         .expect("export");
     let batch_id = outcome.batch_id.expect("a batch was written");
@@ -169,7 +169,7 @@ async fn hand_off_end_to_end(db: Db) {
         assert!(!contains_token(&bytes, &applicant.pin), "PIN in {name}");
     }
     // A second export finds nothing approved and writes nothing.
-    let again = export_batch(app.store(), &data, None)
+    let again = export_batch(app.store(), &data, &office_keyring(&data), None)
         .await
         .expect("export");
     assert_eq!(again.batch_id, None);
@@ -244,7 +244,7 @@ async fn hand_off_end_to_end(db: Db) {
         {"receipt_number": "NO-SUCH-RECEIPT", "outcome": "opened", "branch_code": "101", "account_number": "7654321"},
     ]);
     let answer = serde_json::to_vec(&answer).expect("json");
-    let report = import_answer(app.store(), &data, &answer)
+    let report = import_answer(app.store(), &data, &office_keyring(&data), &answer)
         .await
         .expect("import");
     assert_eq!(report.completed, std::slice::from_ref(&receipt));
@@ -305,7 +305,7 @@ async fn hand_off_end_to_end(db: Db) {
     assert_eq!(name.as_slice(), applicant.family_name.as_bytes());
 
     // The same answer again changes nothing, and says so.
-    let second = import_answer(app.store(), &data, &answer)
+    let second = import_answer(app.store(), &data, &office_keyring(&data), &answer)
         .await
         .expect("import again");
     assert!(!second.changed_anything());
@@ -333,7 +333,7 @@ async fn sqlite_a_refusal_rejects() {
     };
     let (_, receipt, id) = approved_application(&app).await;
     let data = DataDir::open(&app.data).expect("data dir");
-    export_batch(app.store(), &data, None)
+    export_batch(app.store(), &data, &office_keyring(&data), None)
         .await
         .expect("export");
     let answer = serde_json::json!({"results": [
@@ -342,6 +342,7 @@ async fn sqlite_a_refusal_rejects() {
     let report = import_answer(
         app.store(),
         &data,
+        &office_keyring(&data),
         &serde_json::to_vec(&answer).expect("json"),
     )
     .await
@@ -406,4 +407,8 @@ async fn sqlite_the_supervisors_button_writes_a_batch() {
     .expect("batch file");
     assert_eq!(bytes.as_ref(), on_disk.as_slice());
     app.stop().await;
+}
+
+fn office_keyring(data: &DataDir) -> madoguchi_keyring::OfficeKeyring {
+    madoguchi_keyring::OfficeKeyring::load(&data.keys()).expect("office key")
 }

@@ -17,6 +17,9 @@ pub enum OpenError {
         "authentication failed: the data was altered or belongs to another record, field or message"
     )]
     Authentication,
+    /// The PKCS#11 token holding the key failed (unreachable, logged out, refused).
+    #[error("the key token failed: {0}")]
+    Token(String),
     /// The bytes do not have the expected structure.
     #[error(transparent)]
     Format(#[from] FormatError),

@@ -151,7 +151,7 @@ pub enum InitError {
     Random(#[from] SealError),
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
     move |source| InitError::Io {
         path: path.to_path_buf(),
         source,
@@ -519,6 +519,17 @@ fn create_keys_dir(dir: &Path) -> Result<bool, InitError> {
 /// Writes a new file atomically: a temporary file in the same folder, created with `mode`,
 /// written and synced, then renamed into place (after checking nothing appeared there).
 fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), InitError> {
+    write_file(path, contents, mode, false)
+}
+
+/// Writes a file atomically (temporary file, sync, rename, sync of the folder). Without
+/// `replace`, refuses if the file exists.
+pub(crate) fn write_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    replace: bool,
+) -> Result<(), InitError> {
     let folder = path
         .parent()
         .ok_or_else(|| InitError::IsAFolder(path.to_path_buf()))?;
@@ -555,7 +566,7 @@ fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), InitErr
         let _ = fs::remove_file(&tmp);
         return Err(InitError::Io { path: tmp, source });
     }
-    if exists(path)? {
+    if !replace && exists(path)? {
         let _ = fs::remove_file(&tmp);
         return Err(InitError::Io {
             path: path.to_path_buf(),

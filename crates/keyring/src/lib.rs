@@ -22,9 +22,13 @@ mod init;
 mod mail;
 mod office;
 mod private_key;
+pub mod rotation;
+pub mod token;
 
 pub use error::OpenError;
 pub use init::{InitError, KeyInitEntry, KeyInitOutcome, KeyInitReport, init_keys};
 pub use mail::MailKeyring;
-pub use office::{OfficeKeyring, RecordDecryptor};
+pub use office::{OfficeKey, OfficeKeyring, RecordDecryptor};
 pub use private_key::PrivateKey;
+pub use rotation::{OfficeKeyError, OfficeKeySource, Rotated, RotationError};
+pub use token::{Token, TokenConfig, TokenError, TokenKey};

@@ -126,7 +126,7 @@ fn wrapped_key_failures_are_errors() {
     }
     assert!(ring.open_record(&record, &wrapped).is_ok());
     // An empty keyring says it holds nothing.
-    let empty = OfficeKeyring::from_keys([]);
+    let empty = OfficeKeyring::from_keys(Vec::<PrivateKey>::new());
     assert!(
         empty
             .open_record(&record, &wrapped)

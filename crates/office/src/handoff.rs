@@ -30,7 +30,7 @@ use madoguchi_handoff::{
     BatchApplication, BatchPayload, BatchSecret, HandoffSigningKey, PersonalValues, seal_batch,
 };
 use madoguchi_keyring::OfficeKeyring;
-use madoguchi_seal::{EncryptedFields, EnvelopeWriter, PublicKey, WrappedKey};
+use madoguchi_seal::{EncryptedFields, EnvelopeWriter, OfficePublicKey, PublicKey, WrappedKey};
 use madoguchi_store::{
     AuditEventRow, HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, Store,
 };
@@ -55,7 +55,7 @@ pub struct HandoffContext<'a> {
     /// Decrypts the personal fields (export) and the records to complete (import).
     pub keyring: &'a OfficeKeyring,
     /// The back office's public key: completed records are re-encrypted to it.
-    pub office_public: &'a PublicKey,
+    pub office_public: &'a OfficePublicKey,
     /// The core-banking public key: batches are sealed to it.
     pub core_public: &'a PublicKey,
     /// Signs the manifests (export only).

@@ -24,6 +24,7 @@ mod detection;
 mod error;
 pub mod handoff;
 mod home;
+pub mod key_rotation;
 mod mail;
 mod outbox;
 pub mod passkeys;

@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -10,10 +13,12 @@ use zeroize::Zeroizing;
 
 use crate::error::{FormatError, SealError};
 use crate::key_id::KeyId;
+use crate::keyfile::KeyFileError;
+use crate::office_key::{OfficePublicKey, P256PublicKey};
 use crate::public_key::PublicKey;
 use crate::suite::{
-    DEK_INFO, DEK_LEN, FIELD_FORMAT_VERSION, FIELD_NONCE_LEN, HpkeLayout, field_aad, hpke_seal,
-    validate_field_name,
+    DEK_INFO, DEK_LEN, FIELD_FORMAT_VERSION, FIELD_NONCE_LEN, HPKE_TAG_LEN, HpkeLayout,
+    P256_POINT_LEN, field_aad, hpke_seal, p256_dek_aad, p256_kek, validate_field_name,
 };
 
 const WRAPPED_LAYOUT: HpkeLayout = HpkeLayout {
@@ -24,15 +29,33 @@ const WRAPPED_LAYOUT: HpkeLayout = HpkeLayout {
     max_plaintext: DEK_LEN,
 };
 
-/// A record's data key, wrapped with HPKE to the back office's public key.
+/// Version byte of a data key wrapped with ECDH-ES to a P-256 key.
+const P256_WRAP_VERSION: u8 = 2;
+/// Length of a v2 wrap: version, key id, ephemeral point, DEK ciphertext and tag.
+const P256_WRAP_LEN: usize = 1 + KeyId::LEN + P256_POINT_LEN + DEK_LEN + HPKE_TAG_LEN;
+
+/// How a data key is wrapped, told by its version byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrapScheme {
+    /// v1: HPKE to an X25519 key (a key file).
+    HpkeX25519,
+    /// v2: ECDH-ES to a P-256 key (a PKCS#11 token).
+    EcdhP256,
+}
+
+/// A record's data key, wrapped to the back office's public key.
 ///
-/// Bytes (89): `version 0x01 | key id (8) | encapped key (32) | ciphertext+tag (48)`.
-/// HPKE `info` = `madoguchi/dek/v1`, AAD = the record id's 16 bytes.
+/// v1 (89 bytes): `0x01 | key id (8) | encapped key (32) | ciphertext+tag (48)`, HPKE with
+/// `info` = `madoguchi/dek/v1`, AAD = the record id's 16 bytes.
+/// v2 (122 bytes): `0x02 | key id (8) | ephemeral P-256 point (65) | ciphertext+tag (48)`,
+/// ChaCha20Poly1305 under [`p256_kek`] with a zero nonce (the key is used once),
+/// AAD = [`p256_dek_aad`].
 /// Deleting it makes the record's fields unreadable (crypto-shredding).
 #[derive(Clone, PartialEq, Eq)]
 pub struct WrappedKey {
     bytes: Vec<u8>,
     key_id: KeyId,
+    scheme: WrapScheme,
 }
 
 impl WrappedKey {
@@ -48,8 +71,37 @@ impl WrappedKey {
 
     /// Reads stored bytes, checking only their structure.
     pub fn from_stored(bytes: Vec<u8>) -> Result<Self, FormatError> {
-        let key_id = WRAPPED_LAYOUT.check(&bytes)?;
-        Ok(WrappedKey { bytes, key_id })
+        if bytes.first() != Some(&P256_WRAP_VERSION) {
+            let key_id = WRAPPED_LAYOUT.check(&bytes)?;
+            let scheme = WrapScheme::HpkeX25519;
+            return Ok(WrappedKey {
+                bytes,
+                key_id,
+                scheme,
+            });
+        }
+        const WHAT: &str = "wrapped key";
+        if bytes.len() < P256_WRAP_LEN {
+            return Err(FormatError::TooShort {
+                what: WHAT,
+                len: bytes.len(),
+                min: P256_WRAP_LEN,
+            });
+        }
+        if bytes.len() > P256_WRAP_LEN {
+            return Err(FormatError::TooLong {
+                what: WHAT,
+                len: bytes.len(),
+                max: P256_WRAP_LEN,
+            });
+        }
+        let key_id =
+            KeyId::from_prefix(&bytes[1..]).ok_or(FormatError::Truncated { what: WHAT })?;
+        Ok(WrappedKey {
+            bytes,
+            key_id,
+            scheme: WrapScheme::EcdhP256,
+        })
     }
 
     /// The id of the back-office key it is wrapped to.
@@ -57,14 +109,31 @@ impl WrappedKey {
         self.key_id
     }
 
-    /// The HPKE encapsulated key.
-    pub fn encapped_key(&self) -> &[u8] {
-        WRAPPED_LAYOUT.encapped(&self.bytes)
+    /// How it is wrapped.
+    pub fn scheme(&self) -> WrapScheme {
+        self.scheme
     }
 
-    /// The HPKE ciphertext with its tag.
+    /// The HPKE encapsulated key (v1) or the ephemeral P-256 point (v2).
+    pub fn encapped_key(&self) -> &[u8] {
+        match self.scheme {
+            WrapScheme::HpkeX25519 => WRAPPED_LAYOUT.encapped(&self.bytes),
+            WrapScheme::EcdhP256 => self
+                .bytes
+                .get(1 + KeyId::LEN..1 + KeyId::LEN + P256_POINT_LEN)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The wrapped data key's ciphertext with its tag.
     pub fn ciphertext(&self) -> &[u8] {
-        WRAPPED_LAYOUT.ciphertext(&self.bytes)
+        match self.scheme {
+            WrapScheme::HpkeX25519 => WRAPPED_LAYOUT.ciphertext(&self.bytes),
+            WrapScheme::EcdhP256 => self
+                .bytes
+                .get(1 + KeyId::LEN + P256_POINT_LEN..)
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -76,38 +145,93 @@ impl fmt::Debug for WrappedKey {
     }
 }
 
+/// How often a writer following `office.pub` re-reads it.
+pub const OFFICE_PUB_REFRESH: Duration = Duration::from_secs(10);
+
 /// Starts encrypted records for the back office.
-#[derive(Debug, Clone)]
+///
+/// A writer made by [`EnvelopeWriter::following`] re-reads `office.pub` at most every
+/// [`OFFICE_PUB_REFRESH`], so a running public site starts wrapping to a rotated key without a
+/// restart. Clones share the key and its refresh.
+#[derive(Clone)]
 pub struct EnvelopeWriter {
-    office_public: PublicKey,
+    current: Arc<RwLock<OfficePublicKey>>,
+    follow: Option<Arc<Follow>>,
+}
+
+struct Follow {
+    path: PathBuf,
+    checked_at: Mutex<Instant>,
 }
 
 impl EnvelopeWriter {
     /// A writer wrapping data keys to this back-office public key.
-    pub fn new(office_public: PublicKey) -> Self {
-        EnvelopeWriter { office_public }
+    pub fn new(office_public: impl Into<OfficePublicKey>) -> Self {
+        EnvelopeWriter {
+            current: Arc::new(RwLock::new(office_public.into())),
+            follow: None,
+        }
+    }
+
+    /// A writer wrapping to the key `office_pub` names, now and after a rotation.
+    pub fn following(office_pub: &Path) -> Result<Self, KeyFileError> {
+        let key = OfficePublicKey::load(office_pub)?;
+        Ok(EnvelopeWriter {
+            current: Arc::new(RwLock::new(key)),
+            follow: Some(Arc::new(Follow {
+                path: office_pub.to_path_buf(),
+                checked_at: Mutex::new(Instant::now()),
+            })),
+        })
+    }
+
+    /// The key data keys are wrapped to now.
+    pub fn office_public(&self) -> OfficePublicKey {
+        self.refresh();
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Re-reads `office.pub` when due. An unreadable or broken file keeps the key in use:
+    /// records stay readable, and `doctor` and the back office report the file.
+    fn refresh(&self) {
+        let Some(follow) = &self.follow else { return };
+        {
+            let mut at = follow
+                .checked_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if at.elapsed() < OFFICE_PUB_REFRESH {
+                return;
+            }
+            *at = Instant::now();
+        }
+        if let Ok(key) = OfficePublicKey::load(&follow.path) {
+            *self.current.write().unwrap_or_else(PoisonError::into_inner) = key;
+        }
     }
 
     /// The id of the key data keys are wrapped to.
     pub fn key_id(&self) -> KeyId {
-        self.office_public.key_id()
+        self.office_public().key_id()
+    }
+
+    /// Wraps an existing data key of `record_id` to this writer's key (new records, and the
+    /// rewrap that moves old records to a rotated key).
+    pub fn wrap(&self, record_id: &Uuid, dek: &[u8; DEK_LEN]) -> Result<WrappedKey, SealError> {
+        match self.office_public() {
+            OfficePublicKey::X25519(key) => wrap_hpke(&key, record_id, dek),
+            OfficePublicKey::P256(key) => wrap_p256(&key, record_id, dek),
+        }
     }
 
     /// Creates a fresh random data key for `record_id` and wraps it.
     pub fn begin(&self, record_id: &Uuid) -> Result<RecordEncryptor, SealError> {
         let mut dek = Zeroizing::new([0u8; DEK_LEN]);
         getrandom::fill(&mut dek[..])?;
-        let (encapped, ct) = hpke_seal(
-            &self.office_public,
-            DEK_INFO,
-            record_id.as_bytes(),
-            &dek[..],
-        )?;
-        let key_id = self.office_public.key_id();
-        let wrapped = WrappedKey {
-            bytes: WRAPPED_LAYOUT.assemble(key_id, &[], &encapped, &ct),
-            key_id,
-        };
+        let wrapped = self.wrap(record_id, &dek)?;
         let cipher = XChaCha20Poly1305::new((&*dek).into());
         Ok(RecordEncryptor {
             record_id: *record_id,
@@ -115,6 +239,74 @@ impl EnvelopeWriter {
             wrapped,
         })
     }
+}
+
+fn wrap_hpke(
+    key: &PublicKey,
+    record_id: &Uuid,
+    dek: &[u8; DEK_LEN],
+) -> Result<WrappedKey, SealError> {
+    let (encapped, ct) = hpke_seal(key, DEK_INFO, record_id.as_bytes(), &dek[..])?;
+    let key_id = key.key_id();
+    Ok(WrappedKey {
+        bytes: WRAPPED_LAYOUT.assemble(key_id, &[], &encapped, &ct),
+        key_id,
+        scheme: WrapScheme::HpkeX25519,
+    })
+}
+
+impl fmt::Debug for EnvelopeWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvelopeWriter")
+            .field("key_id", &self.key_id())
+            .field("follows", &self.follow.as_ref().map(|f| &f.path))
+            .finish()
+    }
+}
+
+/// ECDH-ES: a fresh ephemeral key per wrap, so each key-encryption key is used once.
+fn wrap_p256(
+    key: &P256PublicKey,
+    record_id: &Uuid,
+    dek: &[u8; DEK_LEN],
+) -> Result<WrappedKey, SealError> {
+    use chacha20poly1305::ChaCha20Poly1305;
+    use p256::elliptic_curve::Generate as _;
+    let ephemeral = p256::ecdh::EphemeralSecret::try_generate_from_rng(&mut getrandom::SysRng)?;
+    let ephemeral_point: [u8; P256_POINT_LEN] = ephemeral
+        .public_key()
+        .to_sec1_bytes()
+        .as_ref()
+        .try_into()
+        .map_err(|_| SealError::Aead)?;
+    let shared = ephemeral.diffie_hellman(key.curve_key());
+    let kek = p256_kek(
+        shared.raw_secret_bytes().as_slice(),
+        &ephemeral_point,
+        &key.to_sec1(),
+        record_id,
+    )?;
+    let key_id = key.key_id();
+    let aad = p256_dek_aad(key_id, record_id);
+    let ct = ChaCha20Poly1305::new((&*kek).into())
+        .encrypt(
+            &Default::default(),
+            Payload {
+                msg: &dek[..],
+                aad: &aad,
+            },
+        )
+        .map_err(|_| SealError::Aead)?;
+    let mut bytes = Vec::with_capacity(P256_WRAP_LEN);
+    bytes.push(P256_WRAP_VERSION);
+    bytes.extend_from_slice(key_id.as_bytes());
+    bytes.extend_from_slice(&ephemeral_point);
+    bytes.extend_from_slice(&ct);
+    Ok(WrappedKey {
+        bytes,
+        key_id,
+        scheme: WrapScheme::EcdhP256,
+    })
 }
 
 /// Encrypts the fields of one record under its data key. The key is zeroized on drop.

@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 
 /// Label hashed before an X25519 HPKE public key to derive its [`KeyId`].
 pub(crate) const KEY_ID_LABEL: &[u8] = b"madoguchi/key-id/v1/x25519-hpke\x00";
+/// Label hashed before a P-256 ECDH-ES public key (SEC1 uncompressed) to derive its [`KeyId`].
+pub(crate) const P256_KEY_ID_LABEL: &[u8] = b"madoguchi/key-id/v1/p256-ecdh-es\x00";
 
 /// Identifies the key a ciphertext, wrapped key or sealed secret is for.
 ///
@@ -31,8 +33,17 @@ impl KeyId {
 
     /// The key id of an X25519 HPKE public key.
     pub fn for_x25519_public(public: &[u8; 32]) -> Self {
+        Self::labelled(KEY_ID_LABEL, public)
+    }
+
+    /// The key id of a P-256 public key (SEC1 uncompressed point).
+    pub fn for_p256_public(point: &[u8; 65]) -> Self {
+        Self::labelled(P256_KEY_ID_LABEL, point)
+    }
+
+    fn labelled(label: &[u8], public: &[u8]) -> Self {
         let digest = Sha256::new()
-            .chain_update(KEY_ID_LABEL)
+            .chain_update(label)
             .chain_update(public)
             .finalize();
         let mut id = [0u8; 8];

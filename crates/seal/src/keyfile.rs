@@ -24,6 +24,8 @@ use zeroize::Zeroizing;
 pub const PUBLIC_KEY_TAG: &str = "madoguchi-x25519-public";
 /// First word of a private key file.
 pub const PRIVATE_KEY_TAG: &str = "madoguchi-x25519-private";
+/// First word of a P-256 public key file (a back-office key held in a PKCS#11 token).
+pub const P256_PUBLIC_KEY_TAG: &str = "madoguchi-p256-public";
 /// First word of the blind-index key file.
 pub const BLIND_INDEX_KEY_TAG: &str = "madoguchi-blind-index-key";
 /// First word of the CSRF key file.
@@ -120,8 +122,8 @@ pub enum KeyParseError {
     /// More words than the format has.
     #[error("unexpected text after the key")]
     ExtraContent,
-    /// The key is not valid base64 of 32 bytes.
-    #[error("the key is not base64 of exactly 32 bytes")]
+    /// The key is not valid base64 of the right length (32 bytes; 65 for P-256).
+    #[error("the key is not base64 of the right length (32 bytes; a P-256 point 65)")]
     BadKey,
     /// The file is not UTF-8 text.
     #[error("the file is not text")]
@@ -343,6 +345,37 @@ pub fn format_x25519_line(tag: &str, role: KeyRole, key: &[u8; 32]) -> Zeroizing
     encode_key(key, &mut out);
     out.push('\n');
     out
+}
+
+/// Parses `madoguchi-p256-public v1 <role> <base64 of the 65-byte SEC1 uncompressed point>`.
+pub fn parse_p256_line(text: &str) -> Result<(KeyRole, [u8; 65]), KeyParseError> {
+    let words = words(text)?;
+    check_header(&words, P256_PUBLIC_KEY_TAG)?;
+    let role_word = words.get(2).ok_or(KeyParseError::Missing("role"))?;
+    let role = KeyRole::from_label(role_word)
+        .ok_or_else(|| KeyParseError::UnknownRole(shown(role_word)))?;
+    let key_word = words.get(3).ok_or(KeyParseError::Missing("key"))?;
+    if words.len() > 4 {
+        return Err(KeyParseError::ExtraContent);
+    }
+    let mut point = [0u8; 65];
+    match STANDARD.decode_slice(key_word.as_bytes(), &mut point[..]) {
+        Ok(65) if key_word.len() == 88 => Ok((role, point)),
+        _ => Err(KeyParseError::BadKey),
+    }
+}
+
+/// Formats `madoguchi-p256-public v1 <role> <base64>\n`.
+pub fn format_p256_line(role: KeyRole, point: &[u8; 65]) -> String {
+    let mut out = format!("{P256_PUBLIC_KEY_TAG} {FORMAT_VERSION} {} ", role.label());
+    STANDARD.encode_string(point, &mut out);
+    out.push('\n');
+    out
+}
+
+/// The first word of a key file's text, if any (to tell X25519 from P-256 public keys).
+pub fn file_type(text: &str) -> Option<&str> {
+    text.split_ascii_whitespace().next()
 }
 
 /// Formats `<tag> v1 <base64>\n`.

@@ -1,6 +1,6 @@
 //! The public process's entire key material, loaded from the server's keys folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::blind::BlindIndexKey;
 use crate::csrf::CsrfKey;
@@ -9,6 +9,7 @@ use crate::keyfile::{
     BLIND_INDEX_KEY, CORE_BANKING_PUB, CSRF_KEY, KeyFileError, KeyRole, MAIL_PUB, OFFICE_PUB,
 };
 use crate::mail::MailSealer;
+use crate::office_key::OfficePublicKey;
 use crate::public_key::PublicKey;
 use crate::secret::SecretSealer;
 
@@ -20,14 +21,16 @@ use crate::secret::SecretSealer;
 pub struct PublicKeySet {
     /// `core-banking.pub`: secrets are sealed to it.
     pub core_banking: PublicKey,
-    /// `office.pub`: record data keys are wrapped to it.
-    pub office: PublicKey,
+    /// `office.pub`: record data keys are wrapped to it (X25519, or P-256 in a token).
+    pub office: OfficePublicKey,
     /// `mail.pub`: outbox messages are sealed to it.
     pub mail: PublicKey,
     /// `blind-index.key`.
     pub blind_index: BlindIndexKey,
     /// `csrf.key`.
     pub csrf: CsrfKey,
+    /// The `office.pub` the set was loaded from, which envelope writers follow.
+    office_pub: Option<PathBuf>,
 }
 
 impl PublicKeySet {
@@ -39,27 +42,29 @@ impl PublicKeySet {
                 &keys_dir.join(CORE_BANKING_PUB),
                 KeyRole::CoreBanking,
             )?,
-            office: PublicKey::load_expecting(&keys_dir.join(OFFICE_PUB), KeyRole::Office)?,
+            office: OfficePublicKey::load(&keys_dir.join(OFFICE_PUB))?,
             mail: PublicKey::load_expecting(&keys_dir.join(MAIL_PUB), KeyRole::Mail)?,
             blind_index: BlindIndexKey::load(&keys_dir.join(BLIND_INDEX_KEY))?,
             csrf: CsrfKey::load(&keys_dir.join(CSRF_KEY))?,
+            office_pub: Some(keys_dir.join(OFFICE_PUB)),
         })
     }
 
     /// Assembles a set from keys already in memory.
     pub fn new(
         core_banking: PublicKey,
-        office: PublicKey,
+        office: impl Into<OfficePublicKey>,
         mail: PublicKey,
         blind_index: BlindIndexKey,
         csrf: CsrfKey,
     ) -> Self {
         PublicKeySet {
             core_banking,
-            office,
+            office: office.into(),
             mail,
             blind_index,
             csrf,
+            office_pub: None,
         }
     }
 
@@ -69,7 +74,7 @@ impl PublicKeySet {
     }
 
     /// The back-office public key.
-    pub fn office(&self) -> &PublicKey {
+    pub fn office(&self) -> &OfficePublicKey {
         &self.office
     }
 
@@ -93,9 +98,13 @@ impl PublicKeySet {
         SecretSealer::new(self.core_banking.clone())
     }
 
-    /// A writer of records for the back office.
+    /// A writer of records for the back office. Loaded from a folder, it follows `office.pub`
+    /// (a rotated key is picked up without a restart).
     pub fn envelope_writer(&self) -> EnvelopeWriter {
-        EnvelopeWriter::new(self.office.clone())
+        self.office_pub
+            .as_deref()
+            .and_then(|path| EnvelopeWriter::following(path).ok())
+            .unwrap_or_else(|| EnvelopeWriter::new(self.office.clone()))
     }
 
     /// A sealer of outbox messages to the mail worker.

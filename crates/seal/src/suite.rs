@@ -39,6 +39,42 @@ pub fn secret_info(kind: SecretKind) -> Vec<u8> {
     info
 }
 
+/// HKDF salt of a data key wrapped with ECDH-ES to a P-256 back-office key (wrap format v2).
+pub const P256_DEK_SALT: &[u8] = b"madoguchi/dek/v2/p256-ecdh-es";
+/// Length of a SEC1 uncompressed P-256 point.
+pub const P256_POINT_LEN: usize = 65;
+
+/// The one-time key-encryption key of an ECDH-ES/P-256 wrap:
+/// HKDF-SHA256(salt = [`P256_DEK_SALT`], ikm = Z (the shared x-coordinate),
+/// info = ephemeral point || recipient point || record id).
+///
+/// Binding both points and the record id means a wrap cannot be moved to another record or
+/// replayed against another key. Both sides call this; only the opening side can compute Z.
+pub fn p256_kek(
+    shared_x: &[u8],
+    ephemeral: &[u8; P256_POINT_LEN],
+    recipient: &[u8; P256_POINT_LEN],
+    record_id: &Uuid,
+) -> Result<zeroize::Zeroizing<[u8; DEK_LEN]>, SealError> {
+    let mut info = Vec::with_capacity(2 * P256_POINT_LEN + 16);
+    info.extend_from_slice(ephemeral);
+    info.extend_from_slice(recipient);
+    info.extend_from_slice(record_id.as_bytes());
+    let mut kek = zeroize::Zeroizing::new([0u8; DEK_LEN]);
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(P256_DEK_SALT), shared_x)
+        .expand(&info, &mut kek[..])
+        .map_err(|_| SealError::Kdf)?;
+    Ok(kek)
+}
+
+/// AEAD associated data of an ECDH-ES/P-256 wrap: key id || record id.
+pub fn p256_dek_aad(key_id: KeyId, record_id: &Uuid) -> [u8; 24] {
+    let mut aad = [0u8; 24];
+    aad[..8].copy_from_slice(key_id.as_bytes());
+    aad[8..].copy_from_slice(record_id.as_bytes());
+    aad
+}
+
 /// Length of a per-record data key (XChaCha20Poly1305 key).
 pub const DEK_LEN: usize = 32;
 /// Version byte of an encrypted field.

@@ -10,7 +10,7 @@ use madoguchi_documents::DocumentStore;
 use madoguchi_handoff::{HandoffSigningKey, SIGNING_KEY_FILE};
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_office::handoff::{Auditor, ExportOutcome, HandoffContext, ImportReport};
-use madoguchi_seal::{EnvelopeWriter, PublicKeySet};
+use madoguchi_seal::PublicKeySet;
 use madoguchi_store::Store;
 
 use crate::app::connect_store;
@@ -22,6 +22,13 @@ pub const EXPORT_ACTOR: &str = "cli:handoff-export";
 /// The actor of imports from the command line.
 pub const IMPORT_ACTOR: &str = "cli:handoff-import";
 
+/// The back office's keys, from the keys folder and the token options.
+fn office_keyring(cli: &Cli, data: &DataDir) -> anyhow::Result<OfficeKeyring> {
+    crate::commands::keys::office_key_source(cli, data)?
+        .load()
+        .context("cannot load the back office's key")
+}
+
 /// Where batches go unless `--out` says otherwise.
 pub fn handoff_dir(data: &DataDir) -> PathBuf {
     data.root().join("handoff")
@@ -31,17 +38,17 @@ pub fn handoff_dir(data: &DataDir) -> PathBuf {
 pub async fn export_batch(
     store: &Store,
     data: &DataDir,
+    keyring: &OfficeKeyring,
     out: Option<&Path>,
 ) -> anyhow::Result<ExportOutcome> {
     let keys_dir = data.keys();
     let keys = PublicKeySet::load(&keys_dir)?;
-    let keyring = OfficeKeyring::load(&keys_dir).context("cannot load the back office's key")?;
     let signer = HandoffSigningKey::load(&keys_dir.join(SIGNING_KEY_FILE))
         .context("cannot load the hand-off signing key")?;
     let dir = out.map_or_else(|| handoff_dir(data), Path::to_path_buf);
     let ctx = HandoffContext {
         store,
-        keyring: &keyring,
+        keyring,
         office_public: &keys.office,
         core_public: &keys.core_banking,
         signer: Some(&signer),
@@ -55,18 +62,17 @@ pub async fn export_batch(
 pub async fn import_answer(
     store: &Store,
     data: &DataDir,
+    keyring: &OfficeKeyring,
     answer: &[u8],
 ) -> anyhow::Result<ImportReport> {
     let keys_dir = data.keys();
     let keys = PublicKeySet::load(&keys_dir)?;
-    let keyring = OfficeKeyring::load(&keys_dir).context("cannot load the back office's key")?;
-    let documents =
-        DocumentStore::open(&data.documents(), EnvelopeWriter::new(keys.office.clone()))
-            .with_context(|| format!("cannot open {}", data.documents().display()))?;
+    let documents = DocumentStore::open(&data.documents(), keys.envelope_writer())
+        .with_context(|| format!("cannot open {}", data.documents().display()))?;
     let dir = handoff_dir(data);
     let ctx = HandoffContext {
         store,
-        keyring: &keyring,
+        keyring,
         office_public: &keys.office,
         core_public: &keys.core_banking,
         signer: None,
@@ -80,7 +86,8 @@ pub async fn import_answer(
 pub async fn export(cli: &Cli, out: Option<&Path>, format: PrintFormat) -> anyhow::Result<()> {
     let data = DataDir::open(&cli.data_dir)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
-    let result = export_batch(&store, &data, out).await;
+    let keyring = office_keyring(cli, &data)?;
+    let result = export_batch(&store, &data, &keyring, out).await;
     store.close().await;
     let outcome = result?;
     match format {
@@ -123,7 +130,8 @@ pub async fn import(cli: &Cli, result: &Path, format: PrintFormat) -> anyhow::Re
         .with_context(|| format!("cannot read the answer {}", result.display()))?;
     let data = DataDir::open(&cli.data_dir)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
-    let report = import_answer(&store, &data, &answer).await;
+    let keyring = office_keyring(cli, &data)?;
+    let report = import_answer(&store, &data, &keyring, &answer).await;
     store.close().await;
     let report = report?;
     match format {

@@ -1,7 +1,21 @@
+//! `madoguchi keys`: create the server's keys, and rotate the back office's key pair.
+
 use std::path::Path;
 
-use crate::cli::Cli;
+use anyhow::Context as _;
+use madoguchi_keyring::rotation::{retire_office_key, rotate_office_key};
+use madoguchi_keyring::{OfficeKeySource, Token, TokenConfig};
+use madoguchi_office::key_rotation::{audit_key_event, rewrap_all};
+use madoguchi_seal::keyfile::OFFICE_PUB;
+use madoguchi_seal::{EnvelopeWriter, KeyId, OfficePublicKey};
+use madoguchi_store::Store;
+
+use crate::app::connect_store;
+use crate::cli::{Cli, PrintFormat};
 use crate::data_dir::DataDir;
+
+/// The audit actor of these commands.
+const ACTOR: &str = "cli:keys";
 
 /// `madoguchi keys init`.
 pub fn init(cli: &Cli, core_private_key: Option<&Path>) -> anyhow::Result<()> {
@@ -11,5 +25,166 @@ pub fn init(cli: &Cli, core_private_key: Option<&Path>) -> anyhow::Result<()> {
         .unwrap_or_else(|| data.default_core_private_key());
     let report = madoguchi_keyring::init_keys(&data.keys(), data.root(), &core_out)?;
     println!("{report}");
+    Ok(())
+}
+
+/// The token named by `--pkcs11-module`, `--pkcs11-token` and `--pkcs11-pin-file`, if any.
+pub fn token_config(cli: &Cli) -> anyhow::Result<Option<TokenConfig>> {
+    let Some(module) = &cli.pkcs11_module else {
+        return Ok(None);
+    };
+    let pin_file = cli.pkcs11_pin_file.as_deref().context(
+        "--pkcs11-module needs --pkcs11-pin-file (a 0600 file holding the token's user PIN)",
+    )?;
+    Ok(Some(TokenConfig::with_pin_file(
+        module.clone(),
+        cli.pkcs11_token.clone(),
+        pin_file,
+    )?))
+}
+
+/// Where the back office's keys are, from the data folder and the token options.
+pub fn office_key_source(cli: &Cli, data: &DataDir) -> anyhow::Result<OfficeKeySource> {
+    Ok(OfficeKeySource {
+        keys_dir: data.keys(),
+        token: token_config(cli)?,
+    })
+}
+
+async fn open(cli: &Cli) -> anyhow::Result<(DataDir, Store)> {
+    let data = DataDir::open(&cli.data_dir)?;
+    let store = connect_store(cli.database_url.as_deref(), &data).await?;
+    Ok((data, store))
+}
+
+/// `madoguchi keys rotate`.
+pub async fn rotate(cli: &Cli) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    let token = token_config(cli)?
+        .map(|config| Token::open(&config))
+        .transpose()?;
+    let rotated = rotate_office_key(&data.keys(), token.as_ref())?;
+    let place = if rotated.in_token { "token" } else { "file" };
+    audit_key_event(
+        &store,
+        ACTOR,
+        "keys.rotate",
+        rotated.current,
+        format!("previous={} in={place}", rotated.previous),
+    )
+    .await?;
+    println!(
+        "back-office key {} is current ({place}); {} stays until `madoguchi keys retire {}`",
+        rotated.current, rotated.previous, rotated.previous
+    );
+    println!(
+        "running servers pick the new key up within a minute and move old records to it; \
+         `madoguchi keys rewrap` does it now"
+    );
+    Ok(())
+}
+
+/// `madoguchi keys rewrap`.
+pub async fn rewrap(cli: &Cli) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    let keyring = office_key_source(cli, &data)?
+        .load()
+        .context("cannot load the back office's keys")?;
+    let writer = EnvelopeWriter::following(&data.keys().join(OFFICE_PUB))?;
+    let pass = rewrap_all(&store, &keyring, &writer).await?;
+    let detail = format!(
+        "moved={} unreadable={} unknown_key={}",
+        pass.moved, pass.unreadable, pass.unknown_key
+    );
+    audit_key_event(&store, ACTOR, "keys.rewrap", writer.key_id(), detail).await?;
+    println!(
+        "{} data keys moved to {}; {} could not be opened; {} are wrapped to keys not held",
+        pass.moved,
+        writer.key_id(),
+        pass.unreadable,
+        pass.unknown_key
+    );
+    Ok(())
+}
+
+/// `madoguchi keys retire KEY_ID`.
+pub async fn retire(cli: &Cli, key_id: &str) -> anyhow::Result<()> {
+    let id: KeyId = key_id
+        .parse()
+        .with_context(|| format!("{key_id:?} is not a key id (16 hexadecimal characters)"))?;
+    let (data, store) = open(cli).await?;
+    let in_use = store
+        .data_key_counts()
+        .await?
+        .into_iter()
+        .find(|(k, _)| *k == id.to_string())
+        .map_or(0, |(_, n)| u64::try_from(n).unwrap_or(u64::MAX));
+    let token = token_config(cli)?
+        .map(|config| Token::open(&config))
+        .transpose()?;
+    let place = retire_office_key(&data.keys(), id, in_use, token.as_ref())?;
+    audit_key_event(&store, ACTOR, "keys.retire", id, format!("from={place}")).await?;
+    println!("back-office key {id} retired (deleted from {place})");
+    Ok(())
+}
+
+/// `madoguchi keys status`.
+pub async fn status(cli: &Cli, format: PrintFormat) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    let current = OfficePublicKey::load(&data.keys().join(OFFICE_PUB))?;
+    let source = office_key_source(cli, &data)?;
+    let token = source.token.as_ref().map(Token::open).transpose()?;
+    let keyring = source.load_with(token.as_ref())?;
+    let token_ids: Vec<KeyId> = match &token {
+        Some(token) => token.office_keys()?.iter().map(|k| k.key_id()).collect(),
+        None => Vec::new(),
+    };
+    let counts = store.data_key_counts().await?;
+    let mut ids = keyring.key_ids();
+    for (k, _) in &counts {
+        if let Ok(id) = k.parse::<KeyId>()
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+        }
+    }
+    let rows: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| {
+            let wrapped = counts
+                .iter()
+                .find(|(k, _)| *k == id.to_string())
+                .map_or(0, |(_, n)| *n);
+            let place = match (token_ids.contains(id), keyring.holds(*id)) {
+                (true, _) => "token",
+                (false, true) => "file",
+                (false, false) => "missing",
+            };
+            serde_json::json!({
+                "key_id": id.to_string(),
+                "current": *id == current.key_id(),
+                "held_in": place,
+                "data_keys": wrapped,
+            })
+        })
+        .collect();
+    match format {
+        PrintFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        PrintFormat::Text => {
+            for row in &rows {
+                println!(
+                    "{} {:7} {:8} {} data keys",
+                    row["key_id"].as_str().unwrap_or_default(),
+                    if row["current"] == true {
+                        "current"
+                    } else {
+                        "earlier"
+                    },
+                    row["held_in"].as_str().unwrap_or_default(),
+                    row["data_keys"]
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -84,6 +84,8 @@ pub struct Options {
     pub office_allowed_clients: Vec<std::net::IpAddr>,
     /// Serve Prometheus metrics on a port of its own ([`TestApp::metrics_url`]).
     pub metrics: bool,
+    /// The PKCS#11 token holding the back-office key (default: the key file).
+    pub office_token: Option<madoguchi_keyring::TokenConfig>,
 }
 
 impl Options {
@@ -101,6 +103,7 @@ impl Options {
             office_addr: None,
             office_allowed_clients: Vec::new(),
             metrics: false,
+            office_token: None,
         }
     }
 
@@ -397,6 +400,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
             .metrics
             .then(|| "127.0.0.1:0".parse().expect("addr")),
         office_allowed_clients: options.office_allowed_clients.clone(),
+        office_token: options.office_token.clone(),
     }
 }
 

@@ -14,7 +14,6 @@ pub mod suspension;
 use std::io::Write as _;
 
 use anyhow::Context;
-use madoguchi_keyring::OfficeKeyring;
 use madoguchi_store::ScopeFilter;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -62,7 +61,8 @@ pub async fn scope(cli: &Cli, args: &ScopeArgs) -> anyhow::Result<()> {
         ScopeFormat::Text => print_text(&scope),
         ScopeFormat::Notice => print!("{}", notice::draft(&scope, &indicators(args))),
         ScopeFormat::Csv => {
-            let keyring = OfficeKeyring::load(&data.keys())
+            let keyring = crate::commands::keys::office_key_source(cli, &data)?
+                .load()
                 .context("cannot load the back office's key (the list opens contact fields)")?;
             let store = connect_store(cli.database_url.as_deref(), &data).await?;
             let csv = notification::notification_csv(&store, &keyring, &scope).await;

@@ -1,0 +1,362 @@
+//! Rotating the back office's key pair while the server runs (SPEC §6, issue 7): a key file
+//! rotated to a new key file, and a key file rotated into a PKCS#11 token (SoftHSM2) whose
+//! private key never leaves it. Every record stays readable throughout; old records move to
+//! the new key in the rewrap; the old key is deleted only when nothing uses it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::applicant::{Applicant, apply};
+use common::office::{StaffClient, staff_client};
+use common::{Db, Options, TestApp, in_ci, madoguchi};
+use reqwest::StatusCode;
+
+const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// An application submitted through the public site: its receipt and its applicant.
+struct Submitted {
+    receipt: String,
+    applicant: Applicant,
+}
+
+async fn submit(app: &TestApp) -> Submitted {
+    let applicant = Applicant::new();
+    let receipt = apply(app, &TestApp::client(), &applicant).await;
+    Submitted { receipt, applicant }
+}
+
+/// How many data keys each back-office key id wraps.
+async fn counts(app: &TestApp) -> Vec<(String, i64)> {
+    app.store().data_key_counts().await.expect("counts")
+}
+
+fn office_pub_key_id(app: &TestApp) -> String {
+    let key = madoguchi_seal::OfficePublicKey::load(&app.data.join("keys/office.pub"))
+        .expect("office.pub");
+    key.key_id().to_string()
+}
+
+/// Submits applications until the public site wraps one to `key_id` (it re-reads office.pub
+/// every few seconds), and returns them all.
+async fn submit_until_wrapped_to(app: &TestApp, key_id: &str) -> Vec<Submitted> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut submitted = Vec::new();
+    loop {
+        submitted.push(submit(app).await);
+        let now = counts(app).await;
+        if now.iter().any(|(k, n)| k == key_id && *n > 0) {
+            return submitted;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the public site never wrapped to the rotated key {key_id}: {now:?}"
+        );
+        // The site re-reads office.pub every 10 s; an application a second is plenty to see it.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The back office reveals the applicant's family name and e-mail: the record opens.
+async fn assert_readable(app: &TestApp, staff: &StaffClient, record: &Submitted) {
+    let id = app
+        .store()
+        .application_id_by_receipt(&record.receipt)
+        .await
+        .expect("lookup")
+        .expect("application exists");
+    let shown = staff
+        .post_form(
+            &format!("/applications/{id}/reveal"),
+            &[
+                ("fields", "family_name"),
+                ("fields", "email"),
+                ("purpose", "review"),
+            ],
+        )
+        .await;
+    let status = shown.status();
+    let page = shown.text().await.expect("body");
+    assert_eq!(status, StatusCode::OK, "{}: {page}", record.receipt);
+    assert!(
+        page.contains(&record.applicant.email) && page.contains(&record.applicant.family_name),
+        "application {} did not open",
+        record.receipt
+    );
+}
+
+fn run_ok(out: &std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Pretends `office.pub` was written eleven minutes ago (past the retirement grace).
+fn backdate_office_pub(app: &TestApp) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(app.data.join("keys/office.pub"))
+        .expect("office.pub");
+    file.set_modified(SystemTime::now() - Duration::from_secs(11 * 60))
+        .expect("set mtime");
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    app.store()
+        .recent_audit_events(500)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("keys."))
+        .collect()
+}
+
+async fn rotate_file_key(db: Db) {
+    let Some(app) = TestApp::spawn_with(db, Options::unlimited()).await else {
+        return;
+    };
+    let staff = staff_client(&app, "operator", "branches:101").await;
+    let before = [submit(&app).await, submit(&app).await];
+    let old_key = office_pub_key_id(&app);
+
+    run_ok(&madoguchi(&app, &["keys", "rotate"]).await, "keys rotate");
+    let new_key = office_pub_key_id(&app);
+    assert_ne!(old_key, new_key, "office.pub names a new key");
+    assert!(
+        app.data.join(format!("keys/office.{old_key}.key")).exists(),
+        "the old key is kept under its id"
+    );
+
+    // The running server wraps new records to the new key and still opens the old ones.
+    let after = submit_until_wrapped_to(&app, &new_key).await;
+    for record in before.iter().chain(after.last()) {
+        assert_readable(&app, &staff, record).await;
+    }
+
+    // Retiring now is refused: records still use the old key, and the rotation is recent.
+    let refused = madoguchi(&app, &["keys", "retire", &old_key]).await;
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("keys rewrap"), "{message}");
+    let refused = madoguchi(&app, &["keys", "retire", &new_key]).await;
+    assert!(
+        !refused.status.success(),
+        "the current key is never retired"
+    );
+
+    let out = run_ok(&madoguchi(&app, &["keys", "rewrap"]).await, "keys rewrap");
+    assert!(out.contains("data keys moved"), "{out}");
+    let now = counts(&app).await;
+    assert!(
+        now.iter().all(|(k, _)| *k == new_key),
+        "every data key moved to {new_key}: {now:?}"
+    );
+
+    // Still too soon after the rotation for every public process to have seen it.
+    let refused = madoguchi(&app, &["keys", "retire", &old_key]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("retire it after"));
+    backdate_office_pub(&app);
+    run_ok(
+        &madoguchi(&app, &["keys", "retire", &old_key]).await,
+        "keys retire",
+    );
+    assert!(!app.data.join(format!("keys/office.{old_key}.key")).exists());
+
+    // With the old key gone, the records, old and new, still open (a sample: detection
+    // holds a member of staff who reads too many customers in an hour).
+    for record in before.iter().chain(after.first()).chain(after.last()) {
+        assert_readable(&app, &staff, record).await;
+    }
+    let actions = audit_actions(&app).await;
+    for action in ["keys.rotate", "keys.rewrap", "keys.retire"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    run_ok(&madoguchi(&app, &["audit", "verify"]).await, "audit verify");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rotated_file_key_keeps_every_record_readable_on_sqlite() {
+    rotate_file_key(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_rotated_file_key_keeps_every_record_readable_on_postgres() {
+    rotate_file_key(Db::Postgres).await;
+}
+
+/// A SoftHSM2 token of its own (in the default token folder), deleted on drop.
+struct SoftToken {
+    label: String,
+    pin_file: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SoftToken {
+    fn create() -> Option<SoftToken> {
+        if !Path::new(SOFTHSM_MODULE).exists() {
+            assert!(
+                !in_ci(),
+                "SoftHSM2 is missing ({SOFTHSM_MODULE}): scripts/test installs softhsm2"
+            );
+            eprintln!("skipped: SoftHSM2 is not installed");
+            return None;
+        }
+        let label = format!("mdg-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let pin = uuid::Uuid::new_v4().simple().to_string();
+        let out = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", &label])
+            .args(["--pin", &pin, "--so-pin", &pin])
+            .output()
+            .expect("softhsm2-util runs");
+        assert!(
+            out.status.success(),
+            "softhsm2-util --init-token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pin_file = dir.path().join("pin");
+        std::fs::write(&pin_file, format!("{pin}\n")).expect("pin file");
+        Some(SoftToken {
+            label,
+            pin_file,
+            _dir: dir,
+        })
+    }
+
+    fn config(&self) -> madoguchi_keyring::TokenConfig {
+        madoguchi_keyring::TokenConfig::with_pin_file(
+            SOFTHSM_MODULE.into(),
+            self.label.clone(),
+            &self.pin_file,
+        )
+        .expect("token config")
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--pkcs11-module".into(),
+            SOFTHSM_MODULE.into(),
+            "--pkcs11-token".into(),
+            self.label.clone(),
+            "--pkcs11-pin-file".into(),
+            self.pin_file.display().to_string(),
+        ]
+    }
+
+    /// `pkcs11-tool --list-objects` as the token's user.
+    fn objects(&self) -> String {
+        let pin = std::fs::read_to_string(&self.pin_file).expect("pin");
+        let out = std::process::Command::new("pkcs11-tool")
+            .args(["--module", SOFTHSM_MODULE, "--token-label", &self.label])
+            .args(["--login", "--pin", pin.trim(), "--list-objects"])
+            .output()
+            .expect("pkcs11-tool runs (Debian package opensc)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for SoftToken {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("softhsm2-util")
+            .args(["--delete-token", "--token", &self.label])
+            .output();
+    }
+}
+
+async fn with_token(app: &TestApp, token: &SoftToken, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<String> = token.args();
+    all.extend(args.iter().map(|a| a.to_string()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    madoguchi(app, &refs).await
+}
+
+#[tokio::test]
+async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it() {
+    let Some(token) = SoftToken::create() else {
+        return;
+    };
+    let options = Options {
+        office_token: Some(token.config()),
+        ..Options::unlimited()
+    };
+    let Some(app) = TestApp::spawn_with(Db::Sqlite, options).await else {
+        return;
+    };
+    let staff = staff_client(&app, "operator", "branches:101").await;
+    let before = [submit(&app).await, submit(&app).await];
+    let file_key = office_pub_key_id(&app);
+
+    // The rotation generates the new key pair inside the token.
+    run_ok(
+        &with_token(&app, &token, &["keys", "rotate"]).await,
+        "keys rotate into the token",
+    );
+    let token_key = office_pub_key_id(&app);
+    let office_pub = std::fs::read_to_string(app.data.join("keys/office.pub")).expect("pub");
+    assert!(office_pub.starts_with("madoguchi-p256-public v1 office "));
+    assert!(!app.data.join("keys/office.key").exists());
+
+    let objects = token.objects();
+    assert!(objects.contains("Private Key Object; EC"), "{objects}");
+    for attribute in [
+        "sensitive",
+        "always sensitive",
+        "never extractable",
+        "local",
+    ] {
+        assert!(
+            objects.contains(attribute),
+            "the token's private key is not {attribute}: {objects}"
+        );
+    }
+
+    // New records are wrapped to the token key (ECDH-ES, v2), and both kinds open.
+    let after = submit_until_wrapped_to(&app, &token_key).await;
+    for record in before.iter().chain(after.last()) {
+        assert_readable(&app, &staff, record).await;
+    }
+
+    run_ok(
+        &with_token(&app, &token, &["keys", "rewrap"]).await,
+        "keys rewrap",
+    );
+    assert!(counts(&app).await.iter().all(|(k, _)| *k == token_key));
+    backdate_office_pub(&app);
+    run_ok(
+        &with_token(&app, &token, &["keys", "retire", &file_key]).await,
+        "keys retire",
+    );
+
+    // No private key is left in the keys folder, yet every record opens: through the token.
+    let key_files: Vec<String> = std::fs::read_dir(app.data.join("keys"))
+        .expect("keys folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("office") && n.ends_with(".key"))
+        .collect();
+    assert!(key_files.is_empty(), "office key files left: {key_files:?}");
+    for record in before.iter().chain(after.first()).chain(after.last()) {
+        assert_readable(&app, &staff, record).await;
+    }
+    let status = run_ok(
+        &with_token(&app, &token, &["keys", "status", "--format", "json"]).await,
+        "keys status",
+    );
+    let rows: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{status}");
+    assert_eq!(rows[0]["held_in"], "token");
+    assert_eq!(rows[0]["current"], true);
+
+    // Without the token the back office cannot open anything any more.
+    let refused = madoguchi(&app, &["keys", "rewrap"]).await;
+    assert!(!refused.status.success());
+    app.stop().await;
+}
