@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::token::SoftToken;
 use common::{Db, TestApp};
 use tokio::process::{Child, Command};
 
@@ -72,6 +73,7 @@ fn unit(name: &str) -> (Vec<String>, Vec<String>) {
 
 struct Site {
     tmp: PathBuf,
+    token: SoftToken,
     public_port: u16,
     office_port: u16,
     public_tls: u16,
@@ -109,6 +111,9 @@ fn environment(
             "MADOGUCHI_METRICS_ADDR".into(),
             format!("127.0.0.1:{}", free_port()),
         );
+    }
+    if env.contains_key("MADOGUCHI_PKCS11_TOKEN") {
+        env.extend(site.token.env().into_iter().map(|(k, v)| (k.to_owned(), v)));
     }
     let url = app
         .database_url
@@ -257,15 +262,20 @@ fn nginx_conf(site: &Site) -> PathBuf {
 }
 
 fn tools_present() -> bool {
-    let present = ["/usr/sbin/nginx", "/usr/bin/openssl", "/usr/bin/curl"]
-        .iter()
-        .all(|p| Path::new(p).exists());
+    let present = [
+        "/usr/sbin/nginx",
+        "/usr/bin/openssl",
+        "/usr/bin/curl",
+        common::token::SOFTHSM_MODULE,
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists());
     if !present {
         assert!(
             !common::in_ci(),
-            "nginx, openssl and curl are required when CI=true (scripts/test installs nginx-light)"
+            "nginx, openssl, curl and SoftHSM2 are required when CI=true (scripts/test installs them)"
         );
-        eprintln!("SKIPPED: nginx, openssl or curl missing");
+        eprintln!("SKIPPED: nginx, openssl, curl or SoftHSM2 missing");
     }
     present
 }
@@ -284,6 +294,16 @@ fn fetch(site: &Site, port: u16, path: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).to_lowercase()
+}
+
+async fn owner_runs(owner: &TestApp, args: &[&str]) {
+    let out = common::madoguchi(owner, args).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 async fn doctor(env: &BTreeMap<String, String>, serve_args: &[String]) -> serde_json::Value {
@@ -331,8 +351,31 @@ async fn the_deploy_layout_serves_over_tls_and_scores_100() {
     // The development core key that `keys init` made beside the data goes: in production it
     // never is on this host (doctor's MDG-KEY-02 would stop both units).
     std::fs::remove_file(&owner.core_private_key).expect("core key");
+    // The back-office key moves into the HSM (a SoftHSM2 token here): a key pair generated
+    // there, the file key retired (nothing is wrapped to it yet; office.pub is dated back past
+    // the retirement grace).
+    let token = SoftToken::create().expect("SoftHSM2 (tools_present checked it)");
+    let file_key = std::fs::read_to_string(owner.data.join("keys/office.pub")).expect("pub");
+    let file_key = madoguchi_seal::OfficePublicKey::parse_file_text(&file_key)
+        .expect("office.pub")
+        .key_id()
+        .to_string();
+    let token_args = token.args();
+    let mut rotate: Vec<&str> = token_args.iter().map(String::as_str).collect();
+    rotate.extend(["keys", "rotate"]);
+    owner_runs(&owner, &rotate).await;
+    std::fs::File::options()
+        .write(true)
+        .open(owner.data.join("keys/office.pub"))
+        .expect("office.pub")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .expect("mtime");
+    let mut retire: Vec<&str> = token_args.iter().map(String::as_str).collect();
+    retire.extend(["keys", "retire", &file_key]);
+    owner_runs(&owner, &retire).await;
     let tmp = tempfile::tempdir().expect("temp");
     let site = Site {
+        token,
         tmp: tmp.path().to_path_buf(),
         public_port: free_port(),
         office_port: free_port(),
@@ -398,6 +441,51 @@ async fn the_deploy_layout_serves_over_tls_and_scores_100() {
     };
     assert_eq!(failed(&report), Vec::<String>::new(), "office unit");
     assert_eq!(report["score"], 100);
+
+    // One break: the public process's role granted SELECT on a personal table. doctor
+    // reports it as high, and the public unit refuses to start with it.
+    let owner_url = owner.database_url.clone();
+    let grant = |sql: &'static str| {
+        let url = owner_url.clone();
+        async move {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .expect("owner connection");
+            sqlx::query(sql).execute(&mut conn).await.expect(sql);
+        }
+    };
+    grant("GRANT SELECT ON application_personal TO madoguchi_public").await;
+    let report = doctor(&public_env, &public_args).await;
+    assert!(
+        failed(&report).iter().any(|f| f.contains("MDG-PG-04")),
+        "{:?}",
+        failed(&report)
+    );
+    let mut second_public = public_args.clone();
+    if let Some(addr) = second_public
+        .iter_mut()
+        .find(|a| a.contains(&site.public_port.to_string()))
+    {
+        *addr = addr.replace(&site.public_port.to_string(), &free_port().to_string());
+    }
+    let refused = madoguchi(&second_public, &public_env)
+        .output()
+        .await
+        .expect("serve");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "serve must refuse: {stderr}"
+    );
+    assert!(stderr.contains("MDG-PG-04"), "{stderr}");
+    grant("REVOKE SELECT ON application_personal FROM madoguchi_public").await;
+    let report = doctor(&public_env, &public_args).await;
+    assert_eq!(
+        failed(&report),
+        Vec::<String>::new(),
+        "public unit, revoked"
+    );
 
     // nginx's own stop, so that its workers end with it.
     let stop = Command::new("/usr/sbin/nginx")

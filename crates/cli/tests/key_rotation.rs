@@ -5,15 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::applicant::{Applicant, apply};
 use common::office::{StaffClient, staff_client};
-use common::{Db, Options, TestApp, in_ci, madoguchi};
+use common::token::SoftToken;
+use common::{Db, Options, TestApp, madoguchi};
 use reqwest::StatusCode;
-
-const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
 /// An application submitted through the public site: its receipt and its applicant.
 struct Submitted {
@@ -190,85 +188,6 @@ async fn a_rotated_file_key_keeps_every_record_readable_on_sqlite() {
 #[tokio::test]
 async fn a_rotated_file_key_keeps_every_record_readable_on_postgres() {
     rotate_file_key(Db::Postgres).await;
-}
-
-/// A SoftHSM2 token of its own (in the default token folder), deleted on drop.
-struct SoftToken {
-    label: String,
-    pin_file: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl SoftToken {
-    fn create() -> Option<SoftToken> {
-        if !Path::new(SOFTHSM_MODULE).exists() {
-            assert!(
-                !in_ci(),
-                "SoftHSM2 is missing ({SOFTHSM_MODULE}): scripts/test installs softhsm2"
-            );
-            eprintln!("skipped: SoftHSM2 is not installed");
-            return None;
-        }
-        let label = format!("mdg-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let pin = uuid::Uuid::new_v4().simple().to_string();
-        let out = std::process::Command::new("softhsm2-util")
-            .args(["--init-token", "--free", "--label", &label])
-            .args(["--pin", &pin, "--so-pin", &pin])
-            .output()
-            .expect("softhsm2-util runs");
-        assert!(
-            out.status.success(),
-            "softhsm2-util --init-token: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pin_file = dir.path().join("pin");
-        std::fs::write(&pin_file, format!("{pin}\n")).expect("pin file");
-        Some(SoftToken {
-            label,
-            pin_file,
-            _dir: dir,
-        })
-    }
-
-    fn config(&self) -> madoguchi_keyring::TokenConfig {
-        madoguchi_keyring::TokenConfig::with_pin_file(
-            SOFTHSM_MODULE.into(),
-            self.label.clone(),
-            &self.pin_file,
-        )
-        .expect("token config")
-    }
-
-    fn args(&self) -> Vec<String> {
-        vec![
-            "--pkcs11-module".into(),
-            SOFTHSM_MODULE.into(),
-            "--pkcs11-token".into(),
-            self.label.clone(),
-            "--pkcs11-pin-file".into(),
-            self.pin_file.display().to_string(),
-        ]
-    }
-
-    /// `pkcs11-tool --list-objects` as the token's user.
-    fn objects(&self) -> String {
-        let pin = std::fs::read_to_string(&self.pin_file).expect("pin");
-        let out = std::process::Command::new("pkcs11-tool")
-            .args(["--module", SOFTHSM_MODULE, "--token-label", &self.label])
-            .args(["--login", "--pin", pin.trim(), "--list-objects"])
-            .output()
-            .expect("pkcs11-tool runs (Debian package opensc)");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for SoftToken {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("softhsm2-util")
-            .args(["--delete-token", "--token", &self.label])
-            .output();
-    }
 }
 
 async fn with_token(app: &TestApp, token: &SoftToken, args: &[&str]) -> std::process::Output {

@@ -31,4 +31,4 @@ pub use mail::MailKeyring;
 pub use office::{OfficeKey, OfficeKeyring, RecordDecryptor};
 pub use private_key::PrivateKey;
 pub use rotation::{OfficeKeyError, OfficeKeySource, Rotated, RotationError};
-pub use token::{Token, TokenConfig, TokenError, TokenKey};
+pub use token::{KeyProtection, Token, TokenConfig, TokenError, TokenKey};

@@ -307,9 +307,56 @@ impl TokenKey {
         self.public.key_id()
     }
 
+    /// How the token protects the private key (what `doctor` checks).
+    pub fn protection(&self) -> Result<KeyProtection, TokenError> {
+        let session = self.token.session();
+        let attributes = session
+            .get_attributes(
+                self.handle,
+                &[
+                    AttributeType::Sensitive,
+                    AttributeType::Extractable,
+                    AttributeType::NeverExtractable,
+                    AttributeType::Local,
+                ],
+            )
+            .map_err(op("read a key's attributes"))?;
+        let mut p = KeyProtection::default();
+        for attribute in attributes {
+            match attribute {
+                Attribute::Sensitive(v) => p.sensitive = v,
+                Attribute::Extractable(v) => p.extractable = v,
+                Attribute::NeverExtractable(v) => p.never_extractable = v,
+                Attribute::Local(v) => p.generated_in_token = v,
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
     /// The ECDH shared x-coordinate with `peer`, computed by the token.
     pub(crate) fn shared_secret(&self, peer: &[u8]) -> Result<Zeroizing<Vec<u8>>, TokenError> {
         self.token.ecdh(self.handle, peer)
+    }
+}
+
+/// A token key's protection attributes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyProtection {
+    /// `CKA_SENSITIVE`: the token never reveals its value in the clear.
+    pub sensitive: bool,
+    /// `CKA_EXTRACTABLE`: it may be wrapped out of the token.
+    pub extractable: bool,
+    /// `CKA_NEVER_EXTRACTABLE`: it never was extractable.
+    pub never_extractable: bool,
+    /// `CKA_LOCAL`: generated inside the token (not imported).
+    pub generated_in_token: bool,
+}
+
+impl KeyProtection {
+    /// Sensitive, not extractable now or ever, and made in the token.
+    pub fn never_leaves(&self) -> bool {
+        self.sensitive && !self.extractable && self.never_extractable && self.generated_in_token
     }
 }
 

@@ -9,6 +9,7 @@ pub mod existing_account;
 pub mod logs;
 pub mod office;
 pub mod reservation;
+pub mod token;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -273,6 +273,9 @@ mod tests {
             database_url: None,
             log_filter: None,
             key_search: Vec::new(),
+            pkcs11_module: None,
+            pkcs11_token: "madoguchi".to_owned(),
+            pkcs11_pin_file: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod config;
 mod database;
 pub mod finding;
 mod host;
+mod office_key;
 mod operations;
 
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +43,10 @@ pub struct Deployment {
     pub log_filter: Option<String>,
     /// More folders to search for a core-banking private key.
     pub key_search: Vec<PathBuf>,
+    /// The token holding the back-office key (`--pkcs11-*`).
+    pub pkcs11_module: Option<PathBuf>,
+    pub pkcs11_token: String,
+    pub pkcs11_pin_file: Option<PathBuf>,
 }
 
 impl Deployment {
@@ -62,6 +67,9 @@ impl Deployment {
             database_url: cli.database_url.clone(),
             log_filter: std::env::var("MADOGUCHI_LOG").ok(),
             key_search: Vec::new(),
+            pkcs11_module: cli.pkcs11_module.clone(),
+            pkcs11_token: cli.pkcs11_token.clone(),
+            pkcs11_pin_file: cli.pkcs11_pin_file.clone(),
         }
     }
 
@@ -79,6 +87,7 @@ impl Deployment {
 pub async fn start_checks(deployment: &Deployment, store: &Store) -> anyhow::Result<Report> {
     let mut outcomes = config::run(deployment);
     outcomes.extend(host::run(deployment));
+    outcomes.extend(office_key::run(deployment));
     let posture = store.database_posture().await?;
     outcomes.extend(database::run(deployment, posture.as_ref()));
     Ok(Report::new(outcomes))

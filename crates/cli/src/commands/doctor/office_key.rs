@@ -1,0 +1,99 @@
+//! Where the back office's private key lives. A key file is one `cp` away from every
+//! customer's data; in a PKCS#11 token (an HSM) the key cannot be copied, only used, and only
+//! by a process that holds the token's PIN.
+
+use madoguchi_keyring::rotation::previous_office_key_files;
+use madoguchi_keyring::{Token, TokenConfig};
+use madoguchi_seal::keyfile::OFFICE_KEY;
+
+use super::Deployment;
+use super::finding::{Check, Outcome, Severity};
+
+pub const OFFICE_KEY_FILE: Check = Check {
+    id: "MDG-KEY-03",
+    severity: Severity::Medium,
+    title: "The back office's private key is a file on this host, not in a hardware token",
+    risk: "A copy of the host (backup, snapshot, stolen disk) with the key file opens every customer's data.",
+    fix: "Move it into the HSM: `madoguchi keys rotate --pkcs11-module … --pkcs11-token … --pkcs11-pin-file …`, then `keys rewrap` and `keys retire` the old key; serve with the same --pkcs11 options.",
+    reference: "ASVS 4.0.3 V6.4.1, V6.4.2; PCI DSS 4.0 3.6.1",
+};
+
+pub const TOKEN_KEY: Check = Check {
+    id: "MDG-KEY-04",
+    severity: Severity::High,
+    title: "The back office's token cannot be used, or its key can leave it",
+    risk: "The back office cannot open records, or the private key can be exported from the token after all.",
+    fix: "Check --pkcs11-module, --pkcs11-token and --pkcs11-pin-file; generate the key inside the token with `madoguchi keys rotate` (sensitive, never extractable).",
+    reference: "ASVS 4.0.3 V6.4.2; FIPS 140-3 key management",
+};
+
+/// Both checks; only for a process that serves the back office.
+pub fn run(d: &Deployment) -> Vec<Outcome> {
+    if !d.serves_office() {
+        return Vec::new();
+    }
+    vec![key_file(d), token_key(d)]
+}
+
+fn key_file(d: &Deployment) -> Outcome {
+    let keys = d.data_dir.join("keys");
+    let mut findings = Vec::new();
+    if d.pkcs11_module.is_none() {
+        findings.push(format!(
+            "{} holds the key (no --pkcs11-module)",
+            keys.join(OFFICE_KEY).display()
+        ));
+    } else {
+        let current = keys.join(OFFICE_KEY);
+        let earlier = previous_office_key_files(&keys).unwrap_or_default();
+        for file in std::iter::once(current).chain(earlier) {
+            if file.exists() {
+                findings.push(format!(
+                    "{} is still on the host beside the token: rewrap, then retire it",
+                    file.display()
+                ));
+            }
+        }
+    }
+    Outcome::from_findings(OFFICE_KEY_FILE, findings)
+}
+
+fn token_key(d: &Deployment) -> Outcome {
+    let Some(module) = &d.pkcs11_module else {
+        return Outcome::pass(TOKEN_KEY);
+    };
+    let findings = match token_findings(d, module) {
+        Ok(findings) => findings,
+        Err(problem) => vec![problem],
+    };
+    Outcome::from_findings(TOKEN_KEY, findings)
+}
+
+fn token_findings(d: &Deployment, module: &std::path::Path) -> Result<Vec<String>, String> {
+    let pin_file = d
+        .pkcs11_pin_file
+        .as_deref()
+        .ok_or("--pkcs11-module is set without --pkcs11-pin-file")?;
+    let config = TokenConfig::with_pin_file(module.to_path_buf(), d.pkcs11_token.clone(), pin_file)
+        .map_err(|e| e.to_string())?;
+    let token = Token::open(&config).map_err(|e| e.to_string())?;
+    let keys = token.office_keys().map_err(|e| e.to_string())?;
+    if keys.is_empty() {
+        return Ok(vec![format!(
+            "the token `{}` holds no back-office key",
+            d.pkcs11_token
+        )]);
+    }
+    let mut findings = Vec::new();
+    for key in keys {
+        let protection = key.protection().map_err(|e| e.to_string())?;
+        if !protection.never_leaves() {
+            findings.push(format!(
+                "key {} in the token is {:?}: it must be sensitive, never extractable and generated in the token",
+                key.key_id(),
+                protection
+            ));
+        }
+    }
+    Ok(findings)
+}
