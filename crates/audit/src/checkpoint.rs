@@ -72,6 +72,23 @@ impl Checkpoint {
         )
     }
 
+    /// Opens `note` with whichever of `keys` names its origin: the current key and those it
+    /// replaced (each key signs its own log name, so a rotation starts a new origin).
+    pub fn open_with_any(
+        note: &str,
+        keys: &[AuditVerifyingKey],
+    ) -> Result<Checkpoint, CheckpointError> {
+        let origin = note.lines().next().unwrap_or_default();
+        let mut last = CheckpointError::NoSignature(origin.chars().take(64).collect());
+        for key in keys.iter().filter(|k| k.origin() == origin) {
+            match Checkpoint::open(note, key) {
+                Ok(checkpoint) => return Ok(checkpoint),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
     /// Parses `note` and checks its signature by `key` under the name of its origin.
     pub fn open(note: &str, key: &AuditVerifyingKey) -> Result<Checkpoint, CheckpointError> {
         if note.len() > MAX_NOTE {

@@ -22,6 +22,41 @@ pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
 /// The verifying key's file, in the keys folder.
 pub const VERIFYING_KEY_FILE: &str = "audit-signing.pub";
 
+/// An earlier verifying key, kept after a rotation so the checkpoints it signed still open:
+/// `audit-signing.<first 8 bytes of its SHA-256 in hex>.pub`.
+pub fn earlier_verifying_key_file(keys_dir: &Path, key: &AuditVerifyingKey) -> std::path::PathBuf {
+    keys_dir.join(format!("audit-signing.{}.pub", key.id()))
+}
+
+/// Every verifying key `audit verify` trusts: `audit-signing.pub` and the earlier ones.
+pub fn trusted_verifying_keys(keys_dir: &Path) -> Result<Vec<AuditVerifyingKey>, KeyFileError> {
+    let mut keys = vec![AuditVerifyingKey::load(&keys_dir.join(VERIFYING_KEY_FILE))?];
+    let mut earlier: Vec<std::path::PathBuf> = std::fs::read_dir(keys_dir)
+        .map_err(|source| KeyFileError::Io {
+            path: keys_dir.to_path_buf(),
+            source,
+            fix: KEYS_INIT_FIX.to_string(),
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("audit-signing."))
+                .and_then(|n| n.strip_suffix(".pub"))
+                .is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .collect();
+    earlier.sort();
+    for path in earlier {
+        let key = AuditVerifyingKey::load(&path)?;
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
 const SIGNING_TAG: &str = "madoguchi-audit-signing-key";
 const VERIFYING_TAG: &str = "madoguchi-audit-verifying-key";
 
@@ -108,9 +143,13 @@ impl AuditVerifyingKey {
     /// The name of the log this key signs, for checkpoints' origin line:
     /// `madoguchi/audit/` and the first 8 bytes of the key's SHA-256 in hex. One key, one log.
     pub fn origin(&self) -> String {
+        format!("madoguchi/audit/{}", self.id())
+    }
+
+    /// The first 8 bytes of the key's SHA-256, in hex.
+    pub fn id(&self) -> String {
         let digest = Sha256::digest(self.key.as_bytes());
-        let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("madoguchi/audit/{id}")
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8; 32] {

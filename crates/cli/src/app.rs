@@ -248,10 +248,8 @@ async fn start_office(
     tasks.spawn(serve_until(listener, office, stop.clone(), "back office"));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport.clone());
     tasks.spawn(worker.run(stop.clone()));
-    let audit_key = AuditSigningKey::load(
-        &config.data.keys().join(madoguchi_audit::SIGNING_KEY_FILE),
-    )
-    .context(
+    let audit_key_file = config.data.keys().join(madoguchi_audit::SIGNING_KEY_FILE);
+    AuditSigningKey::load(&audit_key_file).context(
         "cannot load the audit signing key (run `madoguchi keys init`: it adds a missing key)",
     )?;
     let sink = config
@@ -260,7 +258,7 @@ async fn start_office(
         .unwrap_or_else(|| crate::commands::audit::default_sink(&config.data));
     tasks.spawn(checkpoint_audit_log(
         store.clone(),
-        audit_key,
+        audit_key_file,
         sink,
         stop.clone(),
     ));
@@ -357,12 +355,17 @@ const CHECKPOINT_EVERY: time::Duration = time::Duration::seconds(60);
 /// checkpoint per size is kept.
 async fn checkpoint_audit_log(
     store: Store,
-    key: AuditSigningKey,
+    key_file: PathBuf,
     sink: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(e) = checkpoint_if_due(&store, &key, &sink).await {
+        // Read each time: `keys rotate audit-signing` takes effect without a restart.
+        let signed = match AuditSigningKey::load(&key_file) {
+            Ok(key) => checkpoint_if_due(&store, &key, &sink).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = signed {
             tracing::error!(error = %e, "the audit checkpoint was not written");
         }
         tokio::select! {

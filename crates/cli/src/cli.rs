@@ -485,6 +485,15 @@ pub struct ServeArgs {
     pub office_allow: Vec<std::net::IpAddr>,
 }
 
+/// Which key `keys rotate` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RotatedKey {
+    /// The back office's key pair (wraps every record's data key).
+    Office,
+    /// The key that signs audit checkpoints.
+    AuditSigning,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create the server's keys (kept if they exist) and a development core-banking key pair.
@@ -494,10 +503,15 @@ pub enum KeysCommand {
         #[arg(long)]
         core_private_key: Option<PathBuf>,
     },
-    /// Make a new back-office key pair current (in the token with --pkcs11-module, else a key
-    /// file). Earlier keys stay until retired; a running server picks the new key up by itself
-    /// and moves old records to it in the background.
-    Rotate,
+    /// Replace a key without stopping the service. `office` (the default): a new back-office
+    /// key pair becomes current (in the token with --pkcs11-module, else a key file); earlier
+    /// keys stay until retired, and a running server picks the new key up by itself and moves
+    /// old records to it in the background. `audit-signing`: a new checkpoint signing key; the
+    /// earlier verifying key is kept so old checkpoints still verify.
+    Rotate {
+        #[arg(value_enum, default_value_t = RotatedKey::Office)]
+        key: RotatedKey,
+    },
     /// Move every data key still wrapped to an earlier back-office key to the current one now
     /// (the server also does this in the background).
     Rewrap,

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
             Command::Keys(KeysCommand::Init { core_private_key }) => {
                 commands::keys::init(&cli, core_private_key.as_deref())
             }
-            Command::Keys(KeysCommand::Rotate) => commands::keys::rotate(&cli).await,
+            Command::Keys(KeysCommand::Rotate { key }) => commands::keys::rotate(&cli, *key).await,
             Command::Keys(KeysCommand::Rewrap) => commands::keys::rewrap(&cli).await,
             Command::Keys(KeysCommand::Retire { key_id }) => {
                 commands::keys::retire(&cli, key_id).await

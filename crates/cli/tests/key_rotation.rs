@@ -279,3 +279,79 @@ async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it
     assert!(!refused.status.success());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_rotated_audit_signing_key_keeps_earlier_checkpoints_verifiable() {
+    let Some(app) = TestApp::spawn_with(Db::Sqlite, Options::unlimited()).await else {
+        return;
+    };
+    // An audited change (the public site's submissions are not staff actions).
+    run_ok(
+        &madoguchi(
+            &app,
+            &[
+                "staff",
+                "add",
+                "--username",
+                "sato",
+                "--role",
+                "auditor",
+                "--scope",
+                "bank",
+            ],
+        )
+        .await,
+        "staff add",
+    );
+    // The head is signed now (by this command, or already by the server's own task).
+    run_ok(
+        &madoguchi(&app, &["audit", "checkpoint"]).await,
+        "audit checkpoint",
+    );
+    let old_origin =
+        madoguchi_audit::AuditVerifyingKey::load(&app.data.join("keys/audit-signing.pub"))
+            .expect("verifying key")
+            .origin();
+    let notes = app.store().audit_checkpoints().await.expect("checkpoints");
+    assert!(
+        notes.iter().all(|c| c.note.starts_with(&old_origin)),
+        "{old_origin}"
+    );
+    assert!(!notes.is_empty());
+
+    run_ok(
+        &madoguchi(&app, &["keys", "rotate", "audit-signing"]).await,
+        "keys rotate audit-signing",
+    );
+    // The rotation is itself an audit event, so the log grew: the next checkpoint is signed
+    // by the new key, under a new origin.
+    let checkpoint = run_ok(
+        &madoguchi(&app, &["audit", "checkpoint"]).await,
+        "audit checkpoint",
+    );
+    let new_origin = checkpoint.lines().next().expect("origin").to_owned();
+    assert_ne!(new_origin, old_origin);
+    let verified = run_ok(
+        &madoguchi(&app, &["audit", "verify", "--format", "json"]).await,
+        "audit verify",
+    );
+    let verified: serde_json::Value = serde_json::from_str(&verified).expect("json");
+    assert_eq!(verified["intact"], true, "{verified}");
+    // Each note is kept twice, in the database and in the sink: two origins, four notes.
+    assert!(
+        verified["checkpoints"].as_u64().expect("count") >= 4,
+        "{verified}"
+    );
+
+    // Without the earlier verifying key, its checkpoints no longer open: the kept file is
+    // what makes them verifiable.
+    let old_id = old_origin.trim_start_matches("madoguchi/audit/");
+    let kept = app.data.join(format!("keys/audit-signing.{old_id}.pub"));
+    let moved = app.data.join("earlier-audit-key.pub");
+    std::fs::rename(&kept, &moved).expect("move the earlier key away");
+    let out = madoguchi(&app, &["audit", "verify", "--format", "json"]).await;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["intact"], false, "{report}");
+    std::fs::rename(&moved, &kept).expect("put it back");
+    app.stop().await;
+}

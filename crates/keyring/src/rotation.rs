@@ -162,6 +162,58 @@ fn keep_as_previous(keys_dir: &Path, current_file: &Path) -> Result<(), Rotation
     Ok(())
 }
 
+/// What an audit signing key rotation did: the log names (origins) before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotatedAuditKey {
+    pub previous_origin: String,
+    pub current_origin: String,
+}
+
+/// Replaces the audit signing key. The earlier verifying key stays as
+/// `audit-signing.<id>.pub`, so `audit verify` still opens every checkpoint it signed; the
+/// earlier private key is gone (nothing needs it: checkpoints are only ever signed anew).
+pub fn rotate_audit_signing_key(keys_dir: &Path) -> Result<RotatedAuditKey, RotationError> {
+    use madoguchi_audit::{
+        AuditSigningKey, AuditVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
+        earlier_verifying_key_file,
+    };
+    let previous = AuditVerifyingKey::load(&keys_dir.join(VERIFYING_KEY_FILE))?;
+    let kept = earlier_verifying_key_file(keys_dir, &previous);
+    if !kept.exists() {
+        write_file(
+            &kept,
+            previous.to_file_text().as_bytes(),
+            PUBLIC_MODE,
+            false,
+        )?;
+    }
+    let key = AuditSigningKey::generate().map_err(InitError::from)?;
+    let public = key.verifying_key();
+    // Trusted before it signs anything; then the key; then the file naming it current.
+    write_file(
+        &earlier_verifying_key_file(keys_dir, &public),
+        public.to_file_text().as_bytes(),
+        PUBLIC_MODE,
+        false,
+    )?;
+    write_file(
+        &keys_dir.join(SIGNING_KEY_FILE),
+        key.to_file_text().as_bytes(),
+        PRIVATE_MODE,
+        true,
+    )?;
+    write_file(
+        &keys_dir.join(VERIFYING_KEY_FILE),
+        public.to_file_text().as_bytes(),
+        PUBLIC_MODE,
+        true,
+    )?;
+    Ok(RotatedAuditKey {
+        previous_origin: previous.origin(),
+        current_origin: public.origin(),
+    })
+}
+
 /// Deletes an earlier back-office key once `in_use` (data keys still wrapped to it) is zero and
 /// the rotation is older than [`RETIRE_GRACE`]. Returns where it was (a file or the token).
 pub fn retire_office_key(

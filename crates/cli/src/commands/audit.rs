@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use madoguchi_audit::{
-    AuditSigningKey, AuditVerifyingKey, Checkpoint, SIGNING_KEY_FILE, VERIFYING_KEY_FILE, Walk,
-};
+use madoguchi_audit::{AuditSigningKey, AuditVerifyingKey, Checkpoint, SIGNING_KEY_FILE, Walk};
 use madoguchi_store::{AuditCheckpointRow, AuditLink, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -62,7 +60,7 @@ pub struct Verification {
 /// Walks the whole chain against every checkpoint (database and sink).
 pub async fn verify_log(
     store: &Store,
-    key: &AuditVerifyingKey,
+    keys: &[AuditVerifyingKey],
     sink: &Path,
 ) -> anyhow::Result<Verification> {
     let mut notes: Vec<String> = store
@@ -75,7 +73,7 @@ pub async fn verify_log(
     let mut opened = Vec::new();
     let mut unsigned = Vec::new();
     for note in &notes {
-        match Checkpoint::open(note, key) {
+        match Checkpoint::open_with_any(note, keys) {
             Ok(checkpoint) => opened.push(checkpoint),
             Err(e) => unsigned.push((size_of(note), e.to_string())),
         }
@@ -119,11 +117,12 @@ fn size_of(note: &str) -> u64 {
 
 async fn verify(cli: &Cli, sink: Option<&Path>, format: PrintFormat) -> anyhow::Result<bool> {
     let data = DataDir::open(&cli.data_dir)?;
-    let key = AuditVerifyingKey::load(&data.keys().join(VERIFYING_KEY_FILE))
-        .context("cannot load the audit verifying key")?;
+    // The current verifying key and those it replaced: each opens the checkpoints it signed.
+    let keys = madoguchi_audit::trusted_verifying_keys(&data.keys())
+        .context("cannot load the audit verifying keys")?;
     let sink = sink.map_or_else(|| default_sink(&data), Path::to_path_buf);
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
-    let result = verify_log(&store, &key, &sink).await;
+    let result = verify_log(&store, &keys, &sink).await;
     // Remembered for `doctor` (MDG-AUDIT-01/02); a walk that could not finish is not a run.
     if let Ok(v) = &result {
         let outcome = if v.findings.is_empty() {

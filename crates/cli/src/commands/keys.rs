@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use madoguchi_keyring::rotation::{retire_office_key, rotate_office_key};
+use madoguchi_keyring::rotation::{retire_office_key, rotate_audit_signing_key, rotate_office_key};
 use madoguchi_keyring::{OfficeKeySource, Token, TokenConfig};
 use madoguchi_office::key_rotation::{audit_key_event, rewrap_all};
 use madoguchi_seal::keyfile::OFFICE_PUB;
@@ -11,7 +11,7 @@ use madoguchi_seal::{EnvelopeWriter, KeyId, OfficePublicKey};
 use madoguchi_store::Store;
 
 use crate::app::connect_store;
-use crate::cli::{Cli, PrintFormat};
+use crate::cli::{Cli, PrintFormat, RotatedKey};
 use crate::data_dir::DataDir;
 
 /// The audit actor of these commands.
@@ -57,8 +57,42 @@ async fn open(cli: &Cli) -> anyhow::Result<(DataDir, Store)> {
     Ok((data, store))
 }
 
-/// `madoguchi keys rotate`.
-pub async fn rotate(cli: &Cli) -> anyhow::Result<()> {
+/// `madoguchi keys rotate [office|audit-signing]`.
+pub async fn rotate(cli: &Cli, key: RotatedKey) -> anyhow::Result<()> {
+    match key {
+        RotatedKey::Office => rotate_office(cli).await,
+        RotatedKey::AuditSigning => rotate_audit_signing(cli).await,
+    }
+}
+
+async fn rotate_audit_signing(cli: &Cli) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    let rotated = rotate_audit_signing_key(&data.keys())?;
+    store
+        .insert_audit_event(&madoguchi_store::AuditEventRow {
+            id: uuid::Uuid::now_v7(),
+            at: time::OffsetDateTime::now_utc(),
+            actor: ACTOR.to_owned(),
+            actor_address: None,
+            session: None,
+            action: "keys.rotate".to_owned(),
+            subject_kind: Some("audit-signing-key".to_owned()),
+            subject_id: Some(rotated.current_origin.clone()),
+            fields: String::new(),
+            purpose: None,
+            detail: Some(format!("previous={}", rotated.previous_origin)),
+            outcome: "ok".to_owned(),
+        })
+        .await?;
+    println!(
+        "audit checkpoints are now signed as {} (was {}); give the bank's checkpoint \
+         verifiers the new keys/audit-signing.pub; the earlier one stays beside it",
+        rotated.current_origin, rotated.previous_origin
+    );
+    Ok(())
+}
+
+async fn rotate_office(cli: &Cli) -> anyhow::Result<()> {
     let (data, store) = open(cli).await?;
     let token = token_config(cli)?
         .map(|config| Token::open(&config))
