@@ -40,7 +40,7 @@ use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
+use madoguchi_http::{MAX_FORM_BODY_BYTES, security_headers};
 
 pub use api::openapi_json;
 pub use error::PublicError;
@@ -52,7 +52,6 @@ const STYLESHEET: &str = include_str!("../static/style.css");
 
 /// The public site's router.
 pub fn router(state: PublicState) -> Router {
-    let (_, timeout) = request_limits(MAX_FORM_BODY_BYTES);
     Router::new()
         .route("/", get(index))
         .nest("/apply/savings-account", savings::routes())
@@ -95,7 +94,6 @@ pub fn router(state: PublicState) -> Router {
         // Enforced by the body extractors (forms, JSON), so that a refused body is answered
         // like every other error: a page for forms, `{code, message}` for the API.
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
-        .layer(timeout)
         .with_state(state)
 }
 

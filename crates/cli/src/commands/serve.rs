@@ -61,6 +61,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         audit_sink: args.audit_sink.clone(),
         metrics_addr: args.metrics_addr,
         office_allowed_clients: args.office_allow.clone(),
+        timeouts: madoguchi_http::Timeouts::default(),
     };
     let mut running = app::start(config).await?;
     if args.demo {

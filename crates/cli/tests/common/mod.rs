@@ -84,6 +84,10 @@ pub struct Options {
     pub office_allowed_clients: Vec<std::net::IpAddr>,
     /// Serve Prometheus metrics on a port of its own ([`TestApp::metrics_url`]).
     pub metrics: bool,
+    /// The listeners' timeouts (default: those of `serve`).
+    pub timeouts: Option<madoguchi_http::Timeouts>,
+    /// Secure `__Host-` cookies as in production (a plain-HTTP client cannot send them back).
+    pub secure_cookies: bool,
 }
 
 impl Options {
@@ -101,6 +105,8 @@ impl Options {
             office_addr: None,
             office_allowed_clients: Vec::new(),
             metrics: false,
+            timeouts: None,
+            secure_cookies: false,
         }
     }
 
@@ -386,7 +392,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         office_addr: options
             .office_addr
             .unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")),
-        cookie_secure: false,
+        cookie_secure: options.secure_cookies,
         mail_from: "no-reply@demo-bank.example".to_owned(),
         transport: Transport::Folder(data.outbox()),
         rate_limits: options.rate_limits,
@@ -397,6 +403,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
             .metrics
             .then(|| "127.0.0.1:0".parse().expect("addr")),
         office_allowed_clients: options.office_allowed_clients.clone(),
+        timeouts: options.timeouts.unwrap_or_default(),
     }
 }
 
