@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::common::TestApp;
 use crate::common::applicant::{Applicant, code_in};
+use crate::common::existing_account::AccountHolder;
 use crate::common::office::StaffClient;
 use crate::common::reservation::{Visitor, api_client, outbox_files, slots};
 use crate::findings::Findings;
@@ -41,7 +42,7 @@ const BOOKING_FIELDS: &[&str] = &[
     "note",
 ];
 
-const APPLICATION_FIELDS: &[&str] = &[
+const SAVINGS_FIELDS: &[&str] = &[
     "family_name",
     "given_name",
     "family_name_kana",
@@ -52,11 +53,124 @@ const APPLICATION_FIELDS: &[&str] = &[
     "employer_name",
 ];
 
+const CUSTOMER_FIELDS: &[&str] = &[
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "phone",
+];
+
+const CARD_FIELDS: &[&str] = &[
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "phone",
+    "embossed_name",
+];
+
+/// Every field the reveal and the export are asked for (a product ignores the others).
+const APPLICATION_FIELDS: &[&str] = &[
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "address_line",
+    "address_building",
+    "phone_mobile",
+    "phone",
+    "employer_name",
+    "embossed_name",
+];
+
+/// One product of the API: its slug, its free-text fields, a valid body.
+struct Product {
+    slug: &'static str,
+    fields: &'static [&'static str],
+    body: fn() -> Value,
+}
+
+const PRODUCTS: &[Product] = &[
+    Product {
+        slug: "savings-account",
+        fields: SAVINGS_FIELDS,
+        body: || savings_body(&Applicant::new()),
+    },
+    Product {
+        slug: "internet-banking",
+        fields: CUSTOMER_FIELDS,
+        body: || {
+            let holder = in_scope_holder();
+            let steps = [
+                holder.customer_step(),
+                holder.account_step(),
+                holder.credentials_step(),
+            ];
+            object(steps.concat())
+        },
+    },
+    Product {
+        slug: "debit-card",
+        fields: CARD_FIELDS,
+        body: || {
+            let holder = in_scope_holder();
+            let steps = [
+                holder.customer_step(),
+                holder.account_step(),
+                holder.card_step(),
+            ];
+            object(steps.concat())
+        },
+    },
+];
+
+/// An account holder of the branch the scan's operator serves.
+fn in_scope_holder() -> AccountHolder {
+    let mut holder = AccountHolder::new();
+    holder.branch_code = "101".to_owned();
+    holder
+}
+
+fn object(pairs: Vec<(&'static str, String)>) -> Value {
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::String(v)))
+            .collect(),
+    )
+}
+
 pub async fn check(findings: &mut Findings, app: &TestApp, staff: &Staff) {
-    let accepted_notes = bookings(findings, app).await;
-    booking_pages(findings, app, staff, &accepted_notes).await;
-    let accepted_fields = applications(findings, app).await;
-    application_pages(findings, staff, &accepted_fields).await;
+    let booked = bookings(findings, app).await;
+    booking_pages(findings, app, staff, &booked).await;
+    let mut applied = Vec::new();
+    for product in PRODUCTS {
+        applied.extend(applications(findings, app, product).await);
+    }
+    application_pages(findings, staff, &applied).await;
+    // Payloads refused at the edge are inert by construction; the rendering checks mean
+    // something only if some were stored.
+    let tried = PAYLOADS.len()
+        * (BOOKING_FIELDS.len() + PRODUCTS.iter().map(|p| p.fields.len()).sum::<usize>());
+    println!(
+        "injection: {tried} payloads sent, {} stored and shown inert ({booked:?}; {applied:?}), the rest refused",
+        booked.len() + applied.len()
+    );
+    for (route, stored) in [
+        ("public POST /api/v1/bookings", booked.len()),
+        (
+            "public POST /api/v1/applications/savings-account",
+            applied.len(),
+        ),
+    ] {
+        let outcome = if stored > 0 {
+            Ok(())
+        } else {
+            Err("no payload was stored: the rendering checks prove nothing".to_owned())
+        };
+        findings.record(route, INJECTION, outcome);
+    }
     mail_headers(findings, app);
     traversal_in_paths(findings, app).await;
 }
@@ -149,18 +263,24 @@ fn around(page: &str, marker: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Applies with each payload in each field (through the API, an e-mail check per stored
-/// application); returns the (field, payload) pairs stored.
-async fn applications(findings: &mut Findings, app: &TestApp) -> Vec<(&'static str, &'static str)> {
-    let route = "public POST /api/v1/applications/savings-account";
+/// Applies for `product` with each payload in each free-text field (through the API, an
+/// e-mail check per stored application); returns the (field, payload) pairs stored.
+async fn applications(
+    findings: &mut Findings,
+    app: &TestApp,
+    product: &Product,
+) -> Vec<(&'static str, &'static str)> {
+    let path = format!("/api/v1/applications/{}", product.slug);
+    let route = format!("public POST {path}");
+    let route = route.as_str();
     let mut stored = Vec::new();
-    let mut token = verified_token(app).await;
-    for field in APPLICATION_FIELDS {
+    let mut token = verified_token(app, product.slug).await;
+    for field in product.fields {
         for (kind, payload) in PAYLOADS {
-            let mut body = savings_body(&Applicant::new());
+            let mut body = (product.body)();
             body[*field] = Value::String((*payload).to_owned());
             let response = api_client()
-                .post(app.url("/api/v1/applications/savings-account"))
+                .post(app.url(&path))
                 .bearer_auth(&token)
                 .header("content-type", "application/json")
                 .body(body.to_string())
@@ -171,7 +291,7 @@ async fn applications(findings: &mut Findings, app: &TestApp) -> Vec<(&'static s
             match seen.status {
                 201 => {
                     stored.push((*field, *payload));
-                    token = verified_token(app).await;
+                    token = verified_token(app, product.slug).await;
                 }
                 422 => {}
                 other => findings.record(
@@ -381,7 +501,7 @@ async fn traversal_in_paths(findings: &mut Findings, app: &TestApp) {
 }
 
 /// A fresh e-mail check through the API, confirmed: its verification token.
-async fn verified_token(app: &TestApp) -> String {
+async fn verified_token(app: &TestApp, product: &str) -> String {
     let email = format!(
         "inject.{}@example.jp",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
@@ -389,7 +509,7 @@ async fn verified_token(app: &TestApp) -> String {
     let started = api_post(
         app,
         "/api/v1/email-checks",
-        &json!({ "email": email, "product": "savings-account" }),
+        &json!({ "email": email, "product": product }),
     )
     .await;
     assert_eq!(started.status, 202, "check started: {}", started.body);
