@@ -22,6 +22,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use framing::Guarded;
+
+mod framing;
+
 /// Serves `router` on `listener` until `stop` turns true, then lets open requests finish.
 pub async fn serve_until(
     listener: TcpListener,
@@ -65,7 +69,7 @@ pub async fn serve_until(
             },
         ));
         let connection = http
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(Guarded::new(stream)), service)
             .with_upgrades();
         let mut stop = stop.clone();
         connections.spawn(async move {
