@@ -5,7 +5,7 @@
 //! for as long as it likes. Here each connection is served by hyper's HTTP/1 server with a
 //! header read timeout, and every request runs under the request timeout (the body's upload
 //! included) and is answered 408 when it runs out. What the client sends passes through
-//! [`framing`] first, which answers 400 to a request with both Content-Length and
+//! `framing.rs` first, which answers 400 to a request with both Content-Length and
 //! Transfer-Encoding (request smuggling). The client's address is handed to the router as
 //! `ConnectInfo`, as `into_make_service_with_connect_info` would.
 
