@@ -11,7 +11,7 @@ use lettre::message::Mailbox;
 use madoguchi_audit::AuditSigningKey;
 use madoguchi_documents::DocumentStore;
 use madoguchi_domain::profile::BankProfile;
-use madoguchi_http::CookiePolicy;
+use madoguchi_http::{CookiePolicy, Timeouts};
 use madoguchi_keyring::MailKeyring;
 use madoguchi_mail::{OutboxWorker, Transport};
 use madoguchi_office::passkeys::RelyingParty;
@@ -22,6 +22,8 @@ use madoguchi_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+use crate::listener::serve_until;
 
 use crate::cli::Listener;
 use crate::data_dir::DataDir;
@@ -54,6 +56,8 @@ pub struct AppConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// The PKCS#11 token holding the back-office key; `None`: the key file.
     pub office_token: Option<madoguchi_keyring::TokenConfig>,
+    /// How long a client may take to send a header and to be answered (every listener).
+    pub timeouts: Timeouts,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -153,12 +157,16 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
             public_state.suspensions.clone(),
             stop.clone(),
         ));
-        let public = madoguchi_public::router(public_state)
-            .layer(axum::middleware::from_fn(|request, next| {
-                crate::metrics::count_requests("public", request, next)
-            }))
-            .into_make_service_with_connect_info::<SocketAddr>();
-        tasks.spawn(serve_until(listener, public, stop.clone(), "public site"));
+        let public = madoguchi_public::router(public_state).layer(axum::middleware::from_fn(
+            |request, next| crate::metrics::count_requests("public", request, next),
+        ));
+        tasks.spawn(serve_until(
+            listener,
+            public,
+            config.timeouts,
+            stop.clone(),
+            "public site",
+        ));
     }
 
     // Only the office half holds private keys: the public process never loads them.
@@ -178,7 +186,9 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
         false => None,
     };
     let metrics_addr = match config.metrics_addr {
-        Some(addr) => Some(serve_metrics(addr, &store, &mut tasks, stop.clone()).await?),
+        Some(addr) => {
+            Some(serve_metrics(addr, &store, config.timeouts, &mut tasks, stop.clone()).await?)
+        }
         None => None,
     };
     Ok(RunningApp {
@@ -240,12 +250,17 @@ async fn start_office(
         handoff_signing_key: config.data.keys().join(madoguchi_handoff::SIGNING_KEY_FILE),
         passkeys,
     });
-    let office = madoguchi_office::router(office_state)
-        .layer(axum::middleware::from_fn(|request, next| {
+    let office =
+        madoguchi_office::router(office_state).layer(axum::middleware::from_fn(|request, next| {
             crate::metrics::count_requests("office", request, next)
-        }))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tasks.spawn(serve_until(listener, office, stop.clone(), "back office"));
+        }));
+    tasks.spawn(serve_until(
+        listener,
+        office,
+        config.timeouts,
+        stop.clone(),
+        "back office",
+    ));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport.clone());
     tasks.spawn(worker.run(stop.clone()));
     let audit_key_file = config.data.keys().join(madoguchi_audit::SIGNING_KEY_FILE);
@@ -307,6 +322,7 @@ fn relying_party(
 async fn serve_metrics(
     addr: SocketAddr,
     store: &Store,
+    timeouts: Timeouts,
     tasks: &mut JoinSet<()>,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<SocketAddr> {
@@ -315,34 +331,8 @@ async fn serve_metrics(
         .with_context(|| format!("cannot listen on {addr} (metrics)"))?;
     let bound = listener.local_addr()?;
     let router = crate::metrics::router(crate::metrics::recorder()?, store.clone());
-    tasks.spawn(serve_until(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-        stop,
-        "metrics",
-    ));
+    tasks.spawn(serve_until(listener, router, timeouts, stop, "metrics"));
     Ok(bound)
-}
-
-async fn serve_until(
-    listener: TcpListener,
-    service: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
-    mut stop: watch::Receiver<bool>,
-    what: &'static str,
-) {
-    let shutdown = async move {
-        while !*stop.borrow() {
-            if stop.changed().await.is_err() {
-                return;
-            }
-        }
-    };
-    if let Err(e) = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        tracing::error!(error = %e, listener = what, "listener failed");
-    }
 }
 
 /// A checkpoint when the audit log grew by this many events since the last one…

@@ -9,4 +9,5 @@ pub mod commands;
 pub mod data_dir;
 pub mod demo;
 pub mod documents;
+pub mod listener;
 pub mod metrics;

@@ -13,4 +13,4 @@ pub use cookies::{
     CookiePolicy, read_cookie, remove_cookie, remove_strict_cookie, set_cookie, set_strict_cookie,
 };
 pub use headers::security_headers;
-pub use limits::{MAX_FORM_BODY_BYTES, REQUEST_TIMEOUT, request_limits};
+pub use limits::{HEADER_READ_TIMEOUT, MAX_FORM_BODY_BYTES, REQUEST_TIMEOUT, Timeouts, body_limit};

@@ -44,7 +44,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
+use madoguchi_http::{MAX_FORM_BODY_BYTES, body_limit, security_headers};
 
 pub use error::OfficeError;
 pub use routes::{RouteInfo, route_table};
@@ -63,7 +63,6 @@ pub fn unauthenticated_routes() -> Vec<(axum::http::Method, &'static str)> {
 }
 
 pub fn router(state: OfficeState) -> Router {
-    let (body_limit, timeout) = request_limits(MAX_FORM_BODY_BYTES);
     let table = routes::table();
     let policies: authz::Policies = Arc::new(
         table
@@ -89,8 +88,7 @@ pub fn router(state: OfficeState) -> Router {
         ))
         .layer(middleware::from_fn(scripts_from_here))
         .layer(middleware::from_fn(security_headers))
-        .layer(body_limit)
-        .layer(timeout)
+        .layer(body_limit(MAX_FORM_BODY_BYTES))
 }
 
 /// A personal field's name as staff read it (e.g. `family_name` → 「氏名（姓）」).

@@ -22,6 +22,7 @@ mod limits;
 mod mail;
 mod messages;
 mod reservation;
+pub mod routes;
 mod savings;
 mod session;
 mod state;
@@ -39,42 +40,42 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use madoguchi_http::{MAX_FORM_BODY_BYTES, request_limits, security_headers};
+use madoguchi_http::{MAX_FORM_BODY_BYTES, security_headers};
 
 pub use api::openapi_json;
 pub use error::PublicError;
 pub use limits::RateLimitSettings;
 pub use messages::{Catalog, Lang};
+pub use routes::{API_PREFIX, Area, RouteInfo, route_table};
 pub use state::{Layout, PublicState};
 
 const STYLESHEET: &str = include_str!("../static/style.css");
 
-/// The public site's router.
+/// The public site's router, built from the route table ([`route_table`]).
 pub fn router(state: PublicState) -> Router {
-    let (_, timeout) = request_limits(MAX_FORM_BODY_BYTES);
-    Router::new()
-        .route("/", get(index))
-        .nest("/apply/savings-account", savings::routes())
-        .nest(
-            "/apply/internet-banking",
-            existing_account::routes(&existing_account::INTERNET_BANKING),
-        )
-        .nest(
-            "/apply/debit-card",
-            existing_account::routes(&existing_account::DEBIT_CARD),
-        )
-        .nest("/reservations", reservation::routes())
-        .nest("/status", status::routes())
-        .route("/language", get(language::switch))
-        // Pages get a browser session; the static assets and health check below do not.
+    let (mut pages, mut assets, mut api) = (Router::new(), Router::new(), Router::new());
+    for route in routes::table() {
+        let path = route.info.path.as_str();
+        match route.info.area {
+            Area::Page => pages = pages.route(path, route.handler),
+            Area::Asset => assets = assets.route(path, route.handler),
+            Area::Api => {
+                let path = match path.strip_prefix(API_PREFIX) {
+                    Some("") | None => "/",
+                    Some(path) => path,
+                };
+                api = api.route(path, route.handler);
+            }
+        }
+    }
+    pages
+        // Pages get a browser session; the static assets and health check do not.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::ensure_session,
         ))
-        .route("/static/style.css", get(stylesheet))
-        .route("/healthz", get(|| async { "ok" }))
-        .nest("/api/v1", api::routes())
+        .merge(assets)
+        .nest(API_PREFIX, api.fallback(api::not_found))
         .fallback(error::not_found)
         // A stopped service answers 503 before any of its handlers runs (forms already open
         // included); its page is rendered like the other errors, in the applicant's language.
@@ -95,7 +96,6 @@ pub fn router(state: PublicState) -> Router {
         // Enforced by the body extractors (forms, JSON), so that a refused body is answered
         // like every other error: a page for forms, `{code, message}` for the API.
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY_BYTES))
-        .layer(timeout)
         .with_state(state)
 }
 
@@ -117,6 +117,10 @@ async fn index(State(state): State<PublicState>) -> impl IntoResponse {
         debit_card_open: state.profile.products().debit_card(),
         reservations_open: !state.profile.loan_centers().is_empty(),
     }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 async fn stylesheet() -> impl IntoResponse {

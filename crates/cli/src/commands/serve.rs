@@ -62,6 +62,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         metrics_addr: args.metrics_addr,
         office_allowed_clients: args.office_allow.clone(),
         office_token: crate::commands::keys::token_config(cli)?,
+        timeouts: madoguchi_http::Timeouts::default(),
     };
     let mut running = app::start(config).await?;
     if args.demo {

@@ -87,6 +87,10 @@ pub struct Options {
     pub metrics: bool,
     /// The PKCS#11 token holding the back-office key (default: the key file).
     pub office_token: Option<madoguchi_keyring::TokenConfig>,
+    /// The listeners' timeouts (default: those of `serve`).
+    pub timeouts: Option<madoguchi_http::Timeouts>,
+    /// Secure `__Host-` cookies as in production (a plain-HTTP client cannot send them back).
+    pub secure_cookies: bool,
 }
 
 impl Options {
@@ -105,6 +109,8 @@ impl Options {
             office_allowed_clients: Vec::new(),
             metrics: false,
             office_token: None,
+            timeouts: None,
+            secure_cookies: false,
         }
     }
 
@@ -390,7 +396,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         office_addr: options
             .office_addr
             .unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")),
-        cookie_secure: false,
+        cookie_secure: options.secure_cookies,
         mail_from: "no-reply@demo-bank.example".to_owned(),
         transport: Transport::Folder(data.outbox()),
         rate_limits: options.rate_limits,
@@ -402,6 +408,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
             .then(|| "127.0.0.1:0".parse().expect("addr")),
         office_allowed_clients: options.office_allowed_clients.clone(),
         office_token: options.office_token.clone(),
+        timeouts: options.timeouts.unwrap_or_default(),
     }
 }
 

@@ -10,13 +10,11 @@ pub(crate) use error::service_suspended;
 mod reservations;
 mod status;
 
-use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use utoipa::OpenApi;
 
-use crate::state::PublicState;
+use crate::routes::Route;
 use error::ApiError;
 
 #[derive(OpenApi)]
@@ -134,36 +132,74 @@ pub fn openapi_json() -> String {
         .unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// The routes under `/api/v1`.
-pub fn routes() -> Router<PublicState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/email-checks", post(applications::start_email_check))
-        .route(
+/// The rows of the API, to mount under `/api/v1` (see [`crate::routes`]).
+pub(crate) fn routes() -> Vec<Route> {
+    use applications as apps;
+    vec![
+        Route::get("/openapi.json", "API: the OpenAPI document", openapi),
+        Route::post(
+            "/email-checks",
+            "API: start an e-mail check",
+            apps::start_email_check,
+        ),
+        Route::post(
             "/email-checks/{check_id}/confirm",
-            post(applications::confirm_email_check),
-        )
-        .route(
+            "API: confirm an e-mail check",
+            apps::confirm_email_check,
+        ),
+        Route::post(
             "/applications/savings-account",
-            post(applications::submit_savings_account),
-        )
-        .route(
+            "API: submit a savings account application",
+            apps::submit_savings_account,
+        ),
+        Route::post(
             "/applications/internet-banking",
-            post(applications::submit_internet_banking),
-        )
-        .route(
+            "API: submit an internet banking application",
+            apps::submit_internet_banking,
+        ),
+        Route::post(
             "/applications/debit-card",
-            post(applications::submit_debit_card),
-        )
-        .route("/status-checks", post(status::start))
-        .route("/status-checks/{check_id}/confirm", post(status::confirm))
-        .route("/loan-centers", get(reservations::centers))
-        .route("/loan-centers/{center_id}/slots", get(reservations::slots))
-        .route("/bookings", post(reservations::book))
-        .route("/bookings/lookup", post(reservations::lookup))
-        .route("/bookings/change", post(reservations::change))
-        .route("/bookings/cancel", post(reservations::cancel))
-        .fallback(|| async { ApiError::not_found("api") })
+            "API: submit a debit card application",
+            apps::submit_debit_card,
+        ),
+        Route::post("/status-checks", "API: start a status check", status::start),
+        Route::post(
+            "/status-checks/{check_id}/confirm",
+            "API: confirm a status check, read the status",
+            status::confirm,
+        ),
+        Route::get(
+            "/loan-centers",
+            "API: the loan centres",
+            reservations::centers,
+        ),
+        Route::get(
+            "/loan-centers/{center_id}/slots",
+            "API: a centre's free slots",
+            reservations::slots,
+        ),
+        Route::post("/bookings", "API: book a slot", reservations::book),
+        Route::post(
+            "/bookings/lookup",
+            "API: read one's booking with its token",
+            reservations::lookup,
+        ),
+        Route::post(
+            "/bookings/change",
+            "API: move one's booking",
+            reservations::change,
+        ),
+        Route::post(
+            "/bookings/cancel",
+            "API: cancel one's booking",
+            reservations::cancel,
+        ),
+    ]
+}
+
+/// What the API answers for a path under `/api/v1` it does not serve.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("api")
 }
 
 async fn openapi() -> impl IntoResponse {

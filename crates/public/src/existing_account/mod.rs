@@ -11,10 +11,8 @@ pub(crate) mod submit;
 
 use std::net::SocketAddr;
 
-use axum::Router;
 use axum::extract::{ConnectInfo, Extension, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use madoguchi_domain::Product;
 
 use crate::apply::{Flow, email_check};
@@ -22,6 +20,7 @@ use crate::draft;
 use crate::error::PublicError;
 use crate::form::FormData;
 use crate::limits::Action;
+use crate::routes::Route;
 use crate::session::BrowserSession;
 use crate::state::PublicState;
 use crate::view::FormView;
@@ -42,54 +41,66 @@ pub static DEBIT_CARD: Flow = Flow {
     total_steps: 6,
 };
 
-/// The routes of one of the two flows, to nest under `/apply/{slug}`.
-pub fn routes(flow: &'static Flow) -> Router<PublicState> {
-    Router::new()
-        .route(
+/// The rows of one of the two flows, to mount under `/apply/{slug}` (see [`crate::routes`]);
+/// each handler is told which [`Flow`] it serves.
+pub(crate) fn routes(flow: &'static Flow) -> Vec<Route> {
+    vec![
+        Route::get(
             "/",
-            get(move |State(state), Extension(session)| start(flow, state, session)),
-        )
-        .route(
+            "existing account: where the applicant resumes",
+            move |State(state), Extension(session)| start(flow, state, session),
+        ),
+        Route::post(
             "/email",
-            post(
-                move |State(state), Extension(session), ConnectInfo(client), form| {
-                    send_code(flow, state, session, client, form)
-                },
-            ),
-        )
-        .route(
+            "existing account: start the e-mail check",
+            move |State(state), Extension(session), ConnectInfo(client), form| {
+                send_code(flow, state, session, client, form)
+            },
+        ),
+        Route::get(
             "/verify",
-            get(move |State(state), Extension(session)| verify_page(flow, state, session)).post(
-                move |State(state), Extension(session), ConnectInfo(client), form| {
-                    check_code(flow, state, session, client, form)
-                },
-            ),
-        )
-        .route(
+            "existing account: e-mail code form",
+            move |State(state), Extension(session)| verify_page(flow, state, session),
+        ),
+        Route::post(
+            "/verify",
+            "existing account: check the e-mail code",
+            move |State(state), Extension(session), ConnectInfo(client), form| {
+                check_code(flow, state, session, client, form)
+            },
+        ),
+        Route::post(
             "/restart",
-            post(move |State(state), Extension(session), form| restart(flow, state, session, form)),
-        )
-        .route(
+            "existing account: drop the check and start over",
+            move |State(state), Extension(session), form| restart(flow, state, session, form),
+        ),
+        Route::get(
             "/confirm",
-            get(move |State(state), Extension(session)| submit::confirm(flow, state, session)),
-        )
-        .route(
+            "existing account: confirmation page",
+            move |State(state), Extension(session)| submit::confirm(flow, state, session),
+        ),
+        Route::post(
             "/submit",
-            post(
-                move |State(state), Extension(session), ConnectInfo(client), form| {
-                    submit::submit(flow, state, session, client, form)
-                },
-            ),
-        )
-        .route(
+            "existing account: submit the application",
+            move |State(state), Extension(session), ConnectInfo(client), form| {
+                submit::submit(flow, state, session, client, form)
+            },
+        ),
+        Route::get(
             "/{step}",
-            get(move |State(state), Extension(session), Path(step)| {
+            "existing account: a form step",
+            move |State(state), Extension(session), Path(step)| {
                 steps::show(flow, state, session, step)
-            })
-            .post(move |State(state), Extension(session), Path(step), form| {
+            },
+        ),
+        Route::post(
+            "/{step}",
+            "existing account: save a form step",
+            move |State(state), Extension(session), Path(step), form| {
                 steps::accept(flow, state, session, step, form)
-            }),
-        )
+            },
+        ),
+    ]
 }
 
 /// Refuses every page of a product the profile does not offer.

@@ -12,24 +12,53 @@ mod manage;
 pub(crate) mod service;
 mod week;
 
-use axum::Router;
-use axum::routing::{get, post};
+use crate::routes::Route;
 
-use crate::state::PublicState;
-
-/// The pages of the reservation service, under `/reservations`.
-pub fn routes() -> Router<PublicState> {
-    Router::new()
-        .route("/", get(week::centers))
-        .route("/manage", get(manage::show))
-        .route(
+/// The pages of the reservation service, to mount under `/reservations`.
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", "reservations: the loan centres", week::centers),
+        Route::get(
+            "/manage",
+            "reservations: one's booking (token in the session)",
+            manage::show,
+        ),
+        Route::get(
             "/manage/change",
-            get(manage::change_week).post(manage::change),
-        )
-        .route("/manage/cancel", post(manage::cancel))
-        .route("/manage/{token}", get(manage::enter))
-        .route("/centers/{center}", get(week::week))
-        .route("/centers/{center}/book", get(book::form).post(book::submit))
+            "reservations: free slots to move to",
+            manage::change_week,
+        ),
+        Route::post(
+            "/manage/change",
+            "reservations: move the booking",
+            manage::change,
+        ),
+        Route::post(
+            "/manage/cancel",
+            "reservations: cancel the booking",
+            manage::cancel,
+        ),
+        Route::get(
+            "/manage/{token}",
+            "reservations: the e-mail's link (token into the session)",
+            manage::enter,
+        ),
+        Route::get(
+            "/centers/{center}",
+            "reservations: a centre's week",
+            week::week,
+        ),
+        Route::get(
+            "/centers/{center}/book",
+            "reservations: booking form",
+            book::form,
+        ),
+        Route::post(
+            "/centers/{center}/book",
+            "reservations: book a slot",
+            book::submit,
+        ),
+    ]
 }
 
 /// The path of a centre's week page.

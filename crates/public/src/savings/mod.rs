@@ -6,12 +6,12 @@ mod pages;
 pub(crate) mod steps;
 pub(crate) mod submit;
 
-use axum::Router;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, State};
+use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use madoguchi_domain::Product;
 
 use crate::apply::{Flow, email_check};
@@ -19,6 +19,7 @@ use crate::draft;
 use crate::error::PublicError;
 use crate::form::FormData;
 use crate::limits::Action;
+use crate::routes::Route;
 use crate::session::BrowserSession;
 use crate::state::PublicState;
 use crate::view::FormView;
@@ -30,22 +31,56 @@ pub static FLOW: Flow = Flow {
     total_steps: 7,
 };
 
-pub fn routes() -> Router<PublicState> {
-    Router::new()
-        .route("/", get(start))
-        .route("/email", post(send_code))
-        .route("/verify", get(verify_page).post(check_code))
-        .route("/restart", post(restart))
-        // The only route that takes files: its own, larger body limit (the site's is 64 KiB).
-        .route(
+/// The rows of the flow, to mount under `/apply/savings-account` (see [`crate::routes`]).
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", "savings account: where the applicant resumes", start),
+        Route::post(
+            "/email",
+            "savings account: start the e-mail check",
+            send_code,
+        ),
+        Route::get("/verify", "savings account: e-mail code form", verify_page),
+        Route::post(
+            "/verify",
+            "savings account: check the e-mail code",
+            check_code,
+        ),
+        Route::post(
+            "/restart",
+            "savings account: drop the check and start over",
+            restart,
+        ),
+        Route::get(
             "/identity",
-            get(identity::show)
-                .post(identity::accept)
+            "savings account: identity document upload",
+            identity::show,
+        ),
+        // The only route that takes files: its own, larger body limit (the site's is 64 KiB).
+        Route::with(
+            Method::POST,
+            "/identity",
+            "savings account: upload identity documents",
+            post(identity::accept)
                 .layer(DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BODY_BYTES)),
-        )
-        .route("/{step}", get(steps::show).post(steps::accept))
-        .route("/confirm", get(submit::confirm))
-        .route("/submit", post(submit::submit))
+        ),
+        Route::get("/{step}", "savings account: a form step", steps::show),
+        Route::post(
+            "/{step}",
+            "savings account: save a form step",
+            steps::accept,
+        ),
+        Route::get(
+            "/confirm",
+            "savings account: confirmation page",
+            submit::confirm,
+        ),
+        Route::post(
+            "/submit",
+            "savings account: submit the application",
+            submit::submit,
+        ),
+    ]
 }
 
 /// Where the applicant lands: the next unfinished step of their draft, the code page of a

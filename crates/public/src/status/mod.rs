@@ -20,11 +20,9 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use madoguchi_domain::reservation::JST;
 use madoguchi_domain::{ApplicationStatus, EmailAddress, ReceiptNumber, VerificationCode};
 use madoguchi_store::{ApplicationStatusRow, CodeAttempt, EmailCheckRow};
@@ -33,6 +31,7 @@ use time::OffsetDateTime;
 use crate::error::PublicError;
 use crate::form::FormData;
 use crate::limits::Action;
+use crate::routes::Route;
 use crate::session::BrowserSession;
 use crate::state::{Layout, PublicState};
 use crate::view::FormView;
@@ -44,12 +43,18 @@ const CODE_PURPOSE: &str = "status-check";
 /// Appended to the session id to make the check's key.
 pub(crate) const KEY_SUFFIX: &[u8] = b"/status";
 
-/// The pages of the status check, under `/status`.
-pub fn routes() -> Router<PublicState> {
-    Router::new()
-        .route("/", get(start))
-        .route("/start", post(send_code))
-        .route("/verify", get(verify).post(check_code))
+/// The pages of the status check, to mount under `/status`.
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", "status check: receipt number and e-mail form", start),
+        Route::post("/start", "status check: send the code", send_code),
+        Route::get("/verify", "status check: code form", verify),
+        Route::post(
+            "/verify",
+            "status check: check the code, show the status once",
+            check_code,
+        ),
+    ]
 }
 
 #[derive(Template, WebTemplate)]

@@ -11,6 +11,10 @@ mod host;
 mod office_key;
 mod operations;
 
+/// The routes reviewed to answer without a staff session (MDG-WEB-02); the security scan
+/// (`tests/security_scan`) holds the running server to the same lists.
+pub use config::{PUBLIC_ALLOWED, UNAUTHENTICATED_ALLOWED};
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
