@@ -17,7 +17,7 @@ use madoguchi_mail::{OutboxWorker, Transport};
 use madoguchi_office::passkeys::RelyingParty;
 use madoguchi_office::{OfficeDeps, OfficeState};
 use madoguchi_public::{PublicState, RateLimitSettings};
-use madoguchi_seal::{EnvelopeWriter, PublicKeySet};
+use madoguchi_seal::EnvelopeWriter;
 use madoguchi_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -111,7 +111,7 @@ fn redact_url(url: &str) -> String {
 
 pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let store = connect_store(config.database_url.as_deref(), &config.data).await?;
-    let keys = PublicKeySet::load(&config.data.keys())?;
+    let keys = crate::commands::keys::public_keys(&config.data, &config.profile)?;
     // Identity documents: encrypted files in the data folder, data keys wrapped to the office.
     let documents = DocumentStore::open(&config.data.documents(), keys.envelope_writer())
         .with_context(|| {
@@ -238,7 +238,7 @@ async fn start_office(
     let office_state = OfficeState::new(OfficeDeps {
         store: store.clone(),
         profile: profile.clone(),
-        keys: PublicKeySet::load(&config.data.keys())?,
+        keys: crate::commands::keys::public_keys(&config.data, &config.profile)?,
         keyring: keyring.clone(),
         documents: documents.clone(),
         cookies: CookiePolicy {

@@ -339,9 +339,10 @@ pub enum CoreCommand {
     /// manifest or the batch was altered, or signed by another key: nothing decrypted),
     /// 4 the batch or a secret does not open with this key.
     Open {
-        /// The core-banking PRIVATE key file (mode 0600).
-        #[arg(long)]
-        key: PathBuf,
+        /// The core-banking PRIVATE key file (mode 0600). Repeat it after a core key rotation:
+        /// the batch and each secret open with the key they were sealed to.
+        #[arg(long, required = true)]
+        key: Vec<PathBuf>,
         /// The back office's `handoff-signing.pub`: only batches it signed are opened.
         #[arg(long, env = "MADOGUCHI_HANDOFF_SIGNER")]
         signer: Option<PathBuf>,

@@ -137,9 +137,15 @@ async fn hand_off_end_to_end(db: Db) {
     let data = DataDir::open(&app.data).expect("data dir");
 
     // Export: one batch, the application handed off, the batch's row.
-    let outcome = export_batch(app.store(), &data, &office_keyring(&data), None)
-        .await
-        .expect("export");
+    let outcome = export_batch(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &public_keys(&data),
+        None,
+    )
+    .await
+    .expect("export");
     let batch_id = outcome.batch_id.expect("a batch was written");
     assert_eq!(outcome.receipt_numbers, std::slice::from_ref(&receipt));
     assert_eq!(status_of(&app, id).await, "handed-off");
@@ -169,9 +175,15 @@ async fn hand_off_end_to_end(db: Db) {
         assert!(!contains_token(&bytes, &applicant.pin), "PIN in {name}");
     }
     // A second export finds nothing approved and writes nothing.
-    let again = export_batch(app.store(), &data, &office_keyring(&data), None)
-        .await
-        .expect("export");
+    let again = export_batch(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &public_keys(&data),
+        None,
+    )
+    .await
+    .expect("export");
     assert_eq!(again.batch_id, None);
 
     // The core side opens it: personal fields and the PIN in clear.
@@ -244,9 +256,15 @@ async fn hand_off_end_to_end(db: Db) {
         {"receipt_number": "NO-SUCH-RECEIPT", "outcome": "opened", "branch_code": "101", "account_number": "7654321"},
     ]);
     let answer = serde_json::to_vec(&answer).expect("json");
-    let report = import_answer(app.store(), &data, &office_keyring(&data), &answer)
-        .await
-        .expect("import");
+    let report = import_answer(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &public_keys(&data),
+        &answer,
+    )
+    .await
+    .expect("import");
     assert_eq!(report.completed, std::slice::from_ref(&receipt));
     assert_eq!(report.unknown, ["NO-SUCH-RECEIPT"]);
     assert_eq!(status_of(&app, id).await, "completed");
@@ -305,9 +323,15 @@ async fn hand_off_end_to_end(db: Db) {
     assert_eq!(name.as_slice(), applicant.family_name.as_bytes());
 
     // The same answer again changes nothing, and says so.
-    let second = import_answer(app.store(), &data, &office_keyring(&data), &answer)
-        .await
-        .expect("import again");
+    let second = import_answer(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &public_keys(&data),
+        &answer,
+    )
+    .await
+    .expect("import again");
     assert!(!second.changed_anything());
     assert_eq!(second.already_answered, std::slice::from_ref(&receipt));
     assert_eq!(status_of(&app, id).await, "completed");
@@ -333,9 +357,15 @@ async fn sqlite_a_refusal_rejects() {
     };
     let (_, receipt, id) = approved_application(&app).await;
     let data = DataDir::open(&app.data).expect("data dir");
-    export_batch(app.store(), &data, &office_keyring(&data), None)
-        .await
-        .expect("export");
+    export_batch(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &public_keys(&data),
+        None,
+    )
+    .await
+    .expect("export");
     let answer = serde_json::json!({"results": [
         {"receipt_number": receipt, "outcome": "refused", "reason": "duplicate customer"},
     ]});
@@ -343,6 +373,7 @@ async fn sqlite_a_refusal_rejects() {
         app.store(),
         &data,
         &office_keyring(&data),
+        &public_keys(&data),
         &serde_json::to_vec(&answer).expect("json"),
     )
     .await
@@ -411,4 +442,107 @@ async fn sqlite_the_supervisors_button_writes_a_batch() {
 
 fn office_keyring(data: &DataDir) -> madoguchi_keyring::OfficeKeyring {
     madoguchi_keyring::OfficeKeyring::load(&data.keys()).expect("office key")
+}
+
+fn public_keys(data: &DataDir) -> madoguchi_seal::PublicKeySet {
+    madoguchi_seal::PublicKeySet::load(&data.keys()).expect("public keys")
+}
+
+/// Rotating the core-banking key is a profile change: secrets sealed after it are sealed to the
+/// new key, those before it keep theirs, and the core side opens one batch holding both with
+/// both private keys (and refuses it with only the new one).
+#[tokio::test]
+async fn sqlite_a_core_key_rotated_in_the_profile_applies_to_new_seals() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let (before, receipt_before, _) = approved_application(&app).await;
+
+    let new_key = madoguchi_keyring::PrivateKey::generate().expect("key");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let new_private = tmp.path().join("core-banking-2027.key");
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&new_private)
+            .expect("key file");
+        let text = new_key.to_file_text(madoguchi_seal::keyfile::KeyRole::CoreBanking);
+        file.write_all(text.as_bytes()).expect("write");
+    }
+    let public_line = new_key
+        .public_key()
+        .to_file_text(madoguchi_seal::keyfile::KeyRole::CoreBanking);
+    let section: &'static str = Box::leak(
+        format!(
+            "[core_banking]\npublic_key = \"{}\"\n\n[detection]",
+            public_line.trim_end()
+        )
+        .into_boxed_str(),
+    );
+    let options = common::Options {
+        profile_edits: vec![("[detection]", section)],
+        ..common::Options::default()
+    };
+    let profile = options.profile();
+    assert!(profile.core_banking_key().is_some());
+    // The server restarted with the new profile (a sibling on the same data and database).
+    let rotated = app.spawn_sibling(options).await;
+    let (after, receipt_after, _) = approved_application(&rotated).await;
+
+    let data = DataDir::open(&app.data).expect("data dir");
+    let keys = madoguchi::commands::keys::public_keys(&data, &profile).expect("keys");
+    assert_eq!(keys.core_banking.key_id(), new_key.key_id());
+    let outcome = export_batch(app.store(), &data, &office_keyring(&data), &keys, None)
+        .await
+        .expect("export");
+    let batch = outcome.batch_path.expect("batch");
+
+    let open = |keys: &[&Path]| {
+        let mut command = std::process::Command::new(BIN);
+        command.args(["core", "open"]);
+        for key in keys {
+            command.arg("--key").arg(key);
+        }
+        command
+            .arg("--signer")
+            .arg(signer_of(&app))
+            .env_remove("MADOGUCHI_HANDOFF_SIGNER")
+            .arg(&batch)
+            .output()
+            .expect("core open runs")
+    };
+    // The new key alone opens the batch but not the secret sealed before the rotation.
+    let refused = open(&[&new_private]);
+    assert_eq!(
+        refused.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(&receipt_before));
+
+    let opened = open(&[&new_private, &app.core_private_key]);
+    assert_eq!(
+        opened.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("JSON");
+    let pin_of = |receipt: &str| {
+        json["applications"]
+            .as_array()
+            .expect("applications")
+            .iter()
+            .find(|a| a["receipt_number"] == receipt)
+            .map(|a| a["secrets"]["cash-card-pin"].clone())
+    };
+    assert_eq!(pin_of(&receipt_before), Some(before.pin.clone().into()));
+    assert_eq!(pin_of(&receipt_after), Some(after.pin.clone().into()));
+    rotated.stop().await;
+    app.stop().await;
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::{CorePrivateKey, OpenError};
+use crate::{CoreKeys, CorePrivateKey, OpenError};
 
 /// Why a batch was not opened. Names what is wrong, never content.
 #[derive(Debug, thiserror::Error)]
@@ -87,19 +87,36 @@ impl CorePrivateKey {
         batch: &[u8],
         signer: &HandoffVerifyingKey,
     ) -> Result<OpenedBatch, BatchOpenError> {
+        CoreKeys::new(vec![self.clone()]).open_batch(manifest, batch, signer)
+    }
+}
+
+impl CoreKeys {
+    /// Opens a hand-off batch: the batch with the key it is sealed to, each secret in it with
+    /// the key that secret is sealed to (secrets sealed before a core key rotation carry the
+    /// earlier key's id).
+    pub fn open_batch(
+        &self,
+        manifest: &[u8],
+        batch: &[u8],
+        signer: &HandoffVerifyingKey,
+    ) -> Result<OpenedBatch, BatchOpenError> {
         let manifest = Manifest::parse(manifest).map_err(BatchOpenError::Refused)?;
         manifest
             .verify(signer, batch)
             .map_err(BatchOpenError::Refused)?;
         let (key_id, encapped, ct) = batch_hpke_parts(batch).map_err(BatchOpenError::Refused)?;
-        let this_key = self.key_id().to_string();
-        if key_id != self.key_id() || manifest.core_key_id != this_key {
-            return Err(BatchOpenError::WrongKey(HandoffError::WrongCoreKey {
+        let wrong_key = || {
+            BatchOpenError::WrongKey(HandoffError::WrongCoreKey {
                 sealed_for: key_id.to_string(),
-                this_key,
-            }));
+                this_key: self.ids(),
+            })
+        };
+        let key = self.get(key_id).ok_or_else(wrong_key)?;
+        if manifest.core_key_id != key.key_id().to_string() {
+            return Err(wrong_key());
         }
-        let plaintext = self
+        let plaintext = key
             .key
             .open_hpke(BATCH_INFO, manifest.batch_id.as_bytes(), encapped, ct)
             .map_err(|_| {

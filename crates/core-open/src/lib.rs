@@ -106,6 +106,59 @@ impl CorePrivateKey {
     }
 }
 
+/// The core-banking private keys the bank holds: the current one and, after a rotation, the
+/// ones before it, until no secret sealed to them waits for a hand-off. Each batch and each
+/// secret is opened by the key whose id it carries.
+#[derive(Debug)]
+pub struct CoreKeys {
+    keys: Vec<CorePrivateKey>,
+}
+
+impl CoreKeys {
+    /// These keys (at least one).
+    pub fn new(keys: Vec<CorePrivateKey>) -> Self {
+        CoreKeys { keys }
+    }
+
+    /// The key with this id.
+    pub fn get(&self, id: KeyId) -> Option<&CorePrivateKey> {
+        self.keys.iter().find(|k| k.key_id() == id)
+    }
+
+    /// The held key ids, for messages.
+    pub fn ids(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| k.key_id().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Opens a secret with the key it is sealed to.
+    pub fn open_secret(
+        &self,
+        sealed: &SealedSecret,
+        expected_kind: SecretKind,
+        subject: &Uuid,
+    ) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+        match self.get(sealed.key_id()) {
+            Some(key) => key.open_secret(sealed, expected_kind, subject),
+            None => Err(OpenError::WrongKey {
+                sealed_for: sealed.key_id(),
+                this_key: self.keys.first().map_or(sealed.key_id(), |k| k.key_id()),
+            }),
+        }
+    }
+}
+
+impl Clone for CorePrivateKey {
+    fn clone(&self) -> Self {
+        CorePrivateKey {
+            key: self.key.clone(),
+        }
+    }
+}
+
 impl fmt::Debug for CorePrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CorePrivateKey({})", self.key_id())

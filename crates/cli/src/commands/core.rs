@@ -7,11 +7,11 @@
 //! does not open with this key.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use madoguchi_core_open::{BatchOpenError, CorePrivateKey};
+use madoguchi_core_open::{BatchOpenError, CoreKeys, CorePrivateKey};
 use madoguchi_handoff::HandoffVerifyingKey;
 
 use crate::cli::{Cli, Command, CoreCommand};
@@ -57,8 +57,12 @@ pub fn main(cli: &Cli) -> ExitCode {
     }
 }
 
-fn open(key: &Path, signer: &Path, manifest: &Path, batch: &Path) -> anyhow::Result<u8> {
-    let core = CorePrivateKey::load(key)?;
+fn open(keys: &[PathBuf], signer: &Path, manifest: &Path, batch: &Path) -> anyhow::Result<u8> {
+    let core = CoreKeys::new(
+        keys.iter()
+            .map(|k| CorePrivateKey::load(k))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
     let signer = HandoffVerifyingKey::load(signer)?;
     let manifest_bytes = std::fs::read(manifest)
         .with_context(|| format!("cannot read the manifest {}", manifest.display()))?;

@@ -29,6 +29,12 @@ fn office_keyring(cli: &Cli, data: &DataDir) -> anyhow::Result<OfficeKeyring> {
         .context("cannot load the back office's key")
 }
 
+/// The public keys, with the profile's core-banking key.
+fn public_keys(cli: &Cli, data: &DataDir) -> anyhow::Result<PublicKeySet> {
+    let profile = crate::demo::load_profile(cli.config.as_deref())?;
+    crate::commands::keys::public_keys(data, &profile)
+}
+
 /// Where batches go unless `--out` says otherwise.
 pub fn handoff_dir(data: &DataDir) -> PathBuf {
     data.root().join("handoff")
@@ -39,10 +45,10 @@ pub async fn export_batch(
     store: &Store,
     data: &DataDir,
     keyring: &OfficeKeyring,
+    keys: &PublicKeySet,
     out: Option<&Path>,
 ) -> anyhow::Result<ExportOutcome> {
     let keys_dir = data.keys();
-    let keys = PublicKeySet::load(&keys_dir)?;
     let signer = HandoffSigningKey::load(&keys_dir.join(SIGNING_KEY_FILE))
         .context("cannot load the hand-off signing key")?;
     let dir = out.map_or_else(|| handoff_dir(data), Path::to_path_buf);
@@ -63,10 +69,9 @@ pub async fn import_answer(
     store: &Store,
     data: &DataDir,
     keyring: &OfficeKeyring,
+    keys: &PublicKeySet,
     answer: &[u8],
 ) -> anyhow::Result<ImportReport> {
-    let keys_dir = data.keys();
-    let keys = PublicKeySet::load(&keys_dir)?;
     let documents = DocumentStore::open(&data.documents(), keys.envelope_writer())
         .with_context(|| format!("cannot open {}", data.documents().display()))?;
     let dir = handoff_dir(data);
@@ -87,7 +92,8 @@ pub async fn export(cli: &Cli, out: Option<&Path>, format: PrintFormat) -> anyho
     let data = DataDir::open(&cli.data_dir)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
     let keyring = office_keyring(cli, &data)?;
-    let result = export_batch(&store, &data, &keyring, out).await;
+    let keys = public_keys(cli, &data)?;
+    let result = export_batch(&store, &data, &keyring, &keys, out).await;
     store.close().await;
     let outcome = result?;
     match format {
@@ -131,7 +137,8 @@ pub async fn import(cli: &Cli, result: &Path, format: PrintFormat) -> anyhow::Re
     let data = DataDir::open(&cli.data_dir)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
     let keyring = office_keyring(cli, &data)?;
-    let report = import_answer(&store, &data, &keyring, &answer).await;
+    let keys = public_keys(cli, &data)?;
+    let report = import_answer(&store, &data, &keyring, &keys, &answer).await;
     store.close().await;
     let report = report?;
     match format {

@@ -7,7 +7,7 @@ use madoguchi_keyring::rotation::{retire_office_key, rotate_audit_signing_key, r
 use madoguchi_keyring::{OfficeKeySource, Token, TokenConfig};
 use madoguchi_office::key_rotation::{audit_key_event, rewrap_all};
 use madoguchi_seal::keyfile::OFFICE_PUB;
-use madoguchi_seal::{EnvelopeWriter, KeyId, OfficePublicKey};
+use madoguchi_seal::{EnvelopeWriter, KeyId, OfficePublicKey, PublicKeySet};
 use madoguchi_store::Store;
 
 use crate::app::connect_store;
@@ -26,6 +26,29 @@ pub fn init(cli: &Cli, core_private_key: Option<&Path>) -> anyhow::Result<()> {
     let report = madoguchi_keyring::init_keys(&data.keys(), data.root(), &core_out)?;
     println!("{report}");
     Ok(())
+}
+
+/// The public keys of the keys folder, with the core-banking key the profile names (if it
+/// names one: rotating the core-banking key is a profile change that applies to new seals).
+pub fn public_keys(
+    data: &DataDir,
+    profile: &madoguchi_domain::profile::BankProfile,
+) -> anyhow::Result<PublicKeySet> {
+    let mut keys = PublicKeySet::load(&data.keys())?;
+    if let Some(line) = profile.core_banking_key() {
+        let (role, key) = madoguchi_seal::PublicKey::parse_file_text(line).map_err(|e| {
+            anyhow::anyhow!(
+                "the profile's [core_banking] public_key is not a usable key ({e}): paste the \
+                 core banking system's core-banking.pub line"
+            )
+        })?;
+        anyhow::ensure!(
+            role == madoguchi_seal::keyfile::KeyRole::CoreBanking,
+            "the profile's [core_banking] public_key is a {role} key, not a core-banking key"
+        );
+        keys.core_banking = key;
+    }
+    Ok(keys)
 }
 
 /// The token named by `--pkcs11-module`, `--pkcs11-token` and `--pkcs11-pin-file`, if any.

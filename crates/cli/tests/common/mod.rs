@@ -116,7 +116,7 @@ impl Options {
 
     /// The demo profile with the test's edits. Tests run at any hour, so the off-hours rule
     /// of detection is lifted unless a test sets it (`detection.rs` does).
-    fn profile(&self) -> madoguchi_domain::BankProfile {
+    pub fn profile(&self) -> madoguchi_domain::BankProfile {
         let mut text = madoguchi::demo::DEMO_PROFILE.to_owned();
         for (old, new) in &self.profile_edits {
             assert!(text.contains(old), "the demo profile has no line {old:?}");

@@ -74,6 +74,7 @@ pub(super) fn load(name: &str, text: &str) -> Result<BankProfile, ProfileError> 
         },
         calendar: holidays(&source, &raw.holidays)?,
         detection: super::detection::load(&source, &raw.detection)?,
+        core_banking_key: core_banking_key(&source, &raw.core_banking)?,
     })
 }
 
@@ -438,4 +439,30 @@ fn holidays(source: &Source<'_>, raw: &RawHolidays) -> Result<HolidayCalendar, P
         return Err(source.error(value.span(), reason));
     }
     Ok(HolidayCalendar::with_overrides(&added, &removed))
+}
+
+/// `[core_banking] public_key`: one `madoguchi-x25519-public v1 core-banking <base64>` line.
+fn core_banking_key(
+    source: &Source<'_>,
+    raw: &super::raw::RawCoreBanking,
+) -> Result<Option<String>, ProfileError> {
+    let Some(value) = &raw.public_key else {
+        return Ok(None);
+    };
+    let words: Vec<&str> = value.get_ref().split_ascii_whitespace().collect();
+    let base64 = |w: &str| {
+        w.len() == 44
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    };
+    match words.as_slice() {
+        ["madoguchi-x25519-public", "v1", "core-banking", key] if base64(key) => {
+            Ok(Some(words.join(" ")))
+        }
+        _ => Err(source.error(
+            value.span(),
+            "core_banking.public_key must be the one line of the core banking system's \
+             core-banking.pub (madoguchi-x25519-public v1 core-banking <base64>)",
+        )),
+    }
 }

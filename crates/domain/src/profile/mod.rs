@@ -35,6 +35,7 @@ pub struct BankProfile {
     retention: Retention,
     calendar: HolidayCalendar,
     detection: Detection,
+    core_banking_key: Option<String>,
 }
 
 impl BankProfile {
@@ -98,6 +99,13 @@ impl BankProfile {
     /// year-end closure, the days no loan centre opens.
     pub fn calendar(&self) -> &HolidayCalendar {
         &self.calendar
+    }
+
+    /// `[core_banking] public_key`: the core-banking public key line secrets are sealed to, when
+    /// the bank sets it here (its rotation is a profile change); `None`: `keys/core-banking.pub`.
+    /// Only its shape is checked here; the key itself when the keys are loaded.
+    pub fn core_banking_key(&self) -> Option<&str> {
+        self.core_banking_key.as_deref()
     }
 
     /// Intrusion-detection limits and the security contact.

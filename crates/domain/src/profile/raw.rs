@@ -28,6 +28,14 @@ pub(super) struct RawProfile {
     pub holidays: RawHolidays,
     #[serde(default)]
     pub detection: RawDetection,
+    #[serde(default)]
+    pub core_banking: RawCoreBanking,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCoreBanking {
+    pub public_key: Option<Text>,
 }
 
 #[derive(Deserialize)]

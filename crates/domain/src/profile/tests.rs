@@ -631,3 +631,35 @@ fn detection_limits_are_checked() {
         "detection.security_contact must be an e-mail address",
     );
 }
+
+#[test]
+fn core_banking_key_is_optional_and_must_be_a_core_banking_public_key_line() {
+    assert_eq!(demo().core_banking_key(), None);
+    let key =
+        "madoguchi-x25519-public v1 core-banking AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let text = DEMO.replacen(
+        "[detection]",
+        &format!("[core_banking]\npublic_key = \"{key}\"\n\n[detection]"),
+        1,
+    );
+    let profile = BankProfile::from_toml_str("bank.toml", &text).expect("loads");
+    assert_eq!(profile.core_banking_key(), Some(key));
+    for wrong in [
+        "madoguchi-x25519-private v1 core-banking AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "madoguchi-x25519-public v1 office AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "madoguchi-x25519-public v1 core-banking short",
+    ] {
+        let text = DEMO.replacen(
+            "[detection]",
+            &format!("[core_banking]\npublic_key = \"{wrong}\"\n\n[detection]"),
+            1,
+        );
+        let e = BankProfile::from_toml_str("bank.toml", &text).expect_err(wrong);
+        let key_line = text[..text.find("public_key").expect("inserted")]
+            .matches('\n')
+            .count()
+            + 1;
+        assert_eq!(e.line(), key_line, "{e}");
+        assert!(e.reason().contains("core_banking.public_key"), "{e}");
+    }
+}
