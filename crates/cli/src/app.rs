@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::message::Mailbox;
 use madoguchi_audit::AuditSigningKey;
-use madoguchi_documents::DocumentStore;
+use madoguchi_documents::{DocumentStore, S3Location};
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::CookiePolicy;
 use madoguchi_keyring::{MailKeyring, OfficeKeyring};
@@ -52,6 +52,8 @@ pub struct AppConfig {
     pub audit_sink: Option<PathBuf>,
     /// Where Prometheus metrics are served (`GET /metrics`); `None`: not served.
     pub metrics_addr: Option<SocketAddr>,
+    /// The bucket of the identity documents; `None`: the data folder's `documents/`.
+    pub documents_bucket: Option<S3Location>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -106,17 +108,14 @@ fn redact_url(url: &str) -> String {
 pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let store = connect_store(config.database_url.as_deref(), &config.data).await?;
     let keys = PublicKeySet::load(&config.data.keys())?;
-    // Identity documents: encrypted files in the data folder, data keys wrapped to the office.
-    let documents = DocumentStore::open(
-        &config.data.documents(),
+    // Identity documents: encrypted files in the data folder or objects in a bucket, data keys
+    // wrapped to the office.
+    let documents = crate::documents::open(
+        config.documents_bucket.as_ref(),
+        &config.data,
         EnvelopeWriter::new(keys.office.clone()),
     )
-    .with_context(|| {
-        format!(
-            "cannot create the documents folder {}",
-            config.data.documents().display()
-        )
-    })?;
+    .await?;
     let profile = Arc::new(config.profile.clone());
     let cookies = CookiePolicy {
         secure: config.cookie_secure,

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use madoguchi_documents::DocumentStore;
+use madoguchi_documents::S3Location;
 use madoguchi_handoff::{HandoffSigningKey, SIGNING_KEY_FILE};
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_office::handoff::{Auditor, ExportOutcome, HandoffContext, ImportReport};
@@ -57,12 +57,21 @@ pub async fn import_answer(
     data: &DataDir,
     answer: &[u8],
 ) -> anyhow::Result<ImportReport> {
+    import_answer_to(store, data, None, answer).await
+}
+
+/// [`import_answer`] with the identity documents in `bucket` (`None`: the data folder).
+pub async fn import_answer_to(
+    store: &Store,
+    data: &DataDir,
+    bucket: Option<&S3Location>,
+    answer: &[u8],
+) -> anyhow::Result<ImportReport> {
     let keys_dir = data.keys();
     let keys = PublicKeySet::load(&keys_dir)?;
     let keyring = OfficeKeyring::load(&keys_dir).context("cannot load the back office's key")?;
     let documents =
-        DocumentStore::open(&data.documents(), EnvelopeWriter::new(keys.office.clone()))
-            .with_context(|| format!("cannot open {}", data.documents().display()))?;
+        crate::documents::open(bucket, data, EnvelopeWriter::new(keys.office.clone())).await?;
     let dir = handoff_dir(data);
     let ctx = HandoffContext {
         store,
@@ -122,8 +131,9 @@ pub async fn import(cli: &Cli, result: &Path, format: PrintFormat) -> anyhow::Re
     let answer = std::fs::read(result)
         .with_context(|| format!("cannot read the answer {}", result.display()))?;
     let data = DataDir::open(&cli.data_dir)?;
+    let bucket = crate::documents::bucket(cli)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
-    let report = import_answer(&store, &data, &answer).await;
+    let report = import_answer_to(&store, &data, bucket.as_ref(), &answer).await;
     store.close().await;
     let report = report?;
     match format {

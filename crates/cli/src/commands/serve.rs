@@ -61,6 +61,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         audit_sink: args.audit_sink.clone(),
         metrics_addr: args.metrics_addr,
         office_allowed_clients: args.office_allow.clone(),
+        documents_bucket: crate::documents::bucket(cli)?,
     };
     let mut running = app::start(config).await?;
     if args.demo {

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod documents;
 pub mod existing_account;
 pub mod logs;
+pub mod moto;
 pub mod office;
 pub mod reservation;
 
@@ -84,6 +85,8 @@ pub struct Options {
     pub office_allowed_clients: Vec<std::net::IpAddr>,
     /// Serve Prometheus metrics on a port of its own ([`TestApp::metrics_url`]).
     pub metrics: bool,
+    /// Keep the identity documents in this bucket instead of the data folder.
+    pub documents_bucket: Option<madoguchi_documents::S3Location>,
 }
 
 impl Options {
@@ -101,6 +104,7 @@ impl Options {
             office_addr: None,
             office_allowed_clients: Vec::new(),
             metrics: false,
+            documents_bucket: None,
         }
     }
 
@@ -397,6 +401,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
             .metrics
             .then(|| "127.0.0.1:0".parse().expect("addr")),
         office_allowed_clients: options.office_allowed_clients.clone(),
+        documents_bucket: options.documents_bucket.clone(),
     }
 }
 

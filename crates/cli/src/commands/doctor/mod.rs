@@ -42,6 +42,10 @@ pub struct Deployment {
     pub log_filter: Option<String>,
     /// More folders to search for a core-banking private key.
     pub key_search: Vec<PathBuf>,
+    /// `--documents` (`s3://…`; `None`: the data folder).
+    pub documents: Option<String>,
+    /// `--s3-endpoint`.
+    pub s3_endpoint: Option<String>,
 }
 
 impl Deployment {
@@ -62,6 +66,8 @@ impl Deployment {
             database_url: cli.database_url.clone(),
             log_filter: std::env::var("MADOGUCHI_LOG").ok(),
             key_search: Vec::new(),
+            documents: cli.documents.clone(),
+            s3_endpoint: cli.s3_endpoint.clone(),
         }
     }
 
