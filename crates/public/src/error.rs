@@ -48,6 +48,9 @@ pub enum PublicError {
     Internal(String),
 }
 
+/// `Retry-After` of a 503 while the database is unreachable (a restart takes seconds).
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -155,6 +158,13 @@ impl PublicError {
                 "error.suspended.message",
                 false,
             ),
+            // The database is restarting or failing over: nothing was stored, try again.
+            PublicError::Store(e) if e.is_unavailable() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.internal.title",
+                "error.internal.message",
+                true,
+            ),
             PublicError::Store(_) | PublicError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "error.internal.title",
@@ -176,6 +186,9 @@ impl PublicError {
 impl IntoResponse for PublicError {
     fn into_response(self) -> Response {
         match &self {
+            PublicError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %self, "public request: the database is unavailable");
+            }
             PublicError::Store(_) | PublicError::Internal(_) => {
                 tracing::error!(error = %self, "public request failed");
             }
@@ -190,6 +203,12 @@ impl IntoResponse for PublicError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE && !matches!(self, PublicError::Suspended) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_SECONDS),
+            );
         }
         response.extensions_mut().insert(text);
         response
