@@ -120,7 +120,7 @@ pub struct S3Location {
 
 impl S3Location {
     /// Parses `s3://BUCKET` or `s3://BUCKET/PREFIX` (letters, digits, `.`, `-`, `_` in each
-    /// segment).
+    /// segment; no `.` or `..` segment).
     pub fn parse(
         url: &str,
         endpoint: Option<String>,
@@ -133,7 +133,7 @@ impl S3Location {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.trim_end_matches('/');
         let fine = |s: &str| {
-            !s.is_empty()
+            s.bytes().any(|b| b != b'.')
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
         };
@@ -354,4 +354,38 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| StoreFileError::Task(format!("file task: {e}")))?
         .map_err(StoreFileError::Io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::S3Location;
+
+    #[test]
+    fn a_bucket_location_parses_and_names_objects_by_id_only() {
+        let at = S3Location::parse("s3://documents/bank/identity/", None, None).expect("parses");
+        assert_eq!(
+            (at.bucket.as_str(), at.prefix.as_str()),
+            ("documents", "bank/identity")
+        );
+        assert_eq!(at.url(), "s3://documents/bank/identity");
+        let id = uuid::Uuid::nil();
+        assert_eq!(
+            at.key(&id),
+            "bank/identity/00000000-0000-0000-0000-000000000000"
+        );
+        let bare = S3Location::parse("s3://documents", None, None).expect("parses");
+        assert_eq!(bare.key(&id), "00000000-0000-0000-0000-000000000000");
+        for refused in [
+            "documents/bank",
+            "https://documents/bank",
+            "s3://",
+            "s3://docu ments",
+            "s3://documents//bank",
+            "s3://documents/bank/../keys",
+        ] {
+            assert!(S3Location::parse(refused, None, None).is_err(), "{refused}");
+        }
+        let endpoint = Some("s3.example:9000".to_owned());
+        assert!(S3Location::parse("s3://documents", endpoint, None).is_err());
+    }
 }
