@@ -13,6 +13,7 @@ use crate::demo::load_profile;
 /// `madoguchi serve`.
 pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     check_addresses(args)?;
+    let documents_bucket = crate::documents::bucket(cli)?;
     if cli.config.is_none() && !args.demo {
         bail!(
             "no bank profile: pass --config FILE (see config/demo-bank.toml), or --demo to try the fictional demo bank"
@@ -61,7 +62,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         audit_sink: args.audit_sink.clone(),
         metrics_addr: args.metrics_addr,
         office_allowed_clients: args.office_allow.clone(),
-        documents_bucket: crate::documents::bucket(cli)?,
+        documents_bucket,
     };
     let mut running = app::start(config).await?;
     if args.demo {
