@@ -225,11 +225,12 @@ async fn documents_are_encrypted_objects_in_the_bucket_and_deleted_with_their_ke
     let r = post_step(&site, &client, "profile", &other.profile_step()).await;
     assert!(r.url().path().ends_with("/identity"));
     let r = upload_all(&site, &client).await;
-    assert!(
-        r.status().is_server_error(),
-        "the upload is not accepted: {}",
-        r.status()
+    assert_eq!(
+        r.status(),
+        503,
+        "the upload is not accepted, try again later"
     );
+    assert!(r.headers().contains_key("retry-after"));
     assert!(
         site.store().document_ids().await.expect("ids").is_empty(),
         "no row for a document the bucket never stored"

@@ -46,6 +46,9 @@ pub enum PublicError {
     Store(#[from] madoguchi_store::StoreError),
     #[error("internal: {0}")]
     Internal(String),
+    /// The document storage (an S3-compatible bucket) did not answer: nothing was stored.
+    #[error("document storage unavailable: {0}")]
+    StorageUnavailable(String),
 }
 
 /// `Retry-After` of a 503 while the database is unreachable (a restart takes seconds).
@@ -158,7 +161,14 @@ impl PublicError {
                 "error.suspended.message",
                 false,
             ),
-            // The database is restarting or failing over: nothing was stored, try again.
+            // The database is restarting or failing over, or the document storage does not
+            // answer: nothing was stored, try again.
+            PublicError::StorageUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.internal.title",
+                "error.internal.message",
+                true,
+            ),
             PublicError::Store(e) if e.is_unavailable() => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error.internal.title",
@@ -188,6 +198,9 @@ impl IntoResponse for PublicError {
         match &self {
             PublicError::Store(e) if e.is_unavailable() => {
                 tracing::warn!(error = %self, "public request: the database is unavailable");
+            }
+            PublicError::StorageUnavailable(_) => {
+                tracing::error!(error = %self, "public request: the document storage is unavailable");
             }
             PublicError::Store(_) | PublicError::Internal(_) => {
                 tracing::error!(error = %self, "public request failed");

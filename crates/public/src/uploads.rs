@@ -104,7 +104,11 @@ impl IdentityDocuments {
         // The document first, its row and key after: a failure or a crash in between leaves
         // an object without a key (unreadable, swept after an hour), never a row without its
         // document (see `madoguchi_documents::store`).
-        let stored = self.files.write(sealed).await.map_err(store_error)?;
+        let stored = self.files.write(sealed).await.map_err(|e| match e {
+            // The bucket's error names it and the fix, for the operator's log.
+            e @ StoreFileError::S3 { .. } => PublicError::StorageUnavailable(e.to_string()),
+            e => store_error(e),
+        })?;
         let row = NewDocument {
             id,
             draft_id,

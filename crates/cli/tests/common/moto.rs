@@ -25,6 +25,7 @@ pub struct Moto {
 /// The Python with moto (`MADOGUCHI_TEST_MOTO`, else the one `scripts/test` installs).
 fn python() -> Option<PathBuf> {
     let path = std::env::var_os("MADOGUCHI_TEST_MOTO")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(ROOT).join("target/test-tools/moto/bin/python"));
     if path.exists() {
