@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::message::Mailbox;
 use madoguchi_audit::AuditSigningKey;
-use madoguchi_documents::DocumentStore;
+use madoguchi_documents::{DocumentStore, S3Location};
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::{CookiePolicy, Timeouts};
 use madoguchi_keyring::MailKeyring;
@@ -58,6 +58,8 @@ pub struct AppConfig {
     pub office_token: Option<madoguchi_keyring::TokenConfig>,
     /// How long a client may take to send a header and to be answered (every listener).
     pub timeouts: Timeouts,
+    /// The bucket of the identity documents; `None`: the data folder's `documents/`.
+    pub documents_bucket: Option<S3Location>,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -112,14 +114,14 @@ fn redact_url(url: &str) -> String {
 pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
     let store = connect_store(config.database_url.as_deref(), &config.data).await?;
     let keys = crate::commands::keys::public_keys(&config.data, &config.profile)?;
-    // Identity documents: encrypted files in the data folder, data keys wrapped to the office.
-    let documents = DocumentStore::open(&config.data.documents(), keys.envelope_writer())
-        .with_context(|| {
-            format!(
-                "cannot create the documents folder {}",
-                config.data.documents().display()
-            )
-        })?;
+    // Identity documents: encrypted files in the data folder or objects in a bucket, data keys
+    // wrapped to the office (following office.pub, so a rotated key applies at once).
+    let documents = crate::documents::open(
+        config.documents_bucket.as_ref(),
+        &config.data,
+        keys.envelope_writer(),
+    )
+    .await?;
     let profile = Arc::new(config.profile.clone());
     let cookies = CookiePolicy {
         secure: config.cookie_secure,

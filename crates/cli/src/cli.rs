@@ -49,6 +49,23 @@ pub struct Cli {
     /// A file (mode 0600) whose first line is the token's user PIN.
     #[arg(long, global = true, env = "MADOGUCHI_PKCS11_PIN_FILE")]
     pub pkcs11_pin_file: Option<PathBuf>,
+    /// Where identity documents are kept. Default: encrypted files in `<data-dir>/documents`.
+    /// `s3://BUCKET/PREFIX` puts the same encrypted bytes in an S3-compatible bucket, one
+    /// object per document named by its id; credentials from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY (or the instance's role).
+    #[arg(long, global = true, env = "MADOGUCHI_DOCUMENTS")]
+    pub documents: Option<String>,
+
+    /// The S3-compatible endpoint of `--documents s3://…`, e.g.
+    /// `https://s3.ap-northeast-1.amazonaws.com` or the bank's own object storage. Default:
+    /// AWS's for the region.
+    #[arg(long, global = true, env = "MADOGUCHI_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// The region of `--documents s3://…`, e.g. `ap-northeast-1` (default: AWS_REGION or
+    /// AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long, global = true, env = "MADOGUCHI_S3_REGION")]
+    pub s3_region: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,

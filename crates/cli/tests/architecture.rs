@@ -147,17 +147,57 @@ fn identity_documents_are_written_by_a_crate_that_cannot_read_them_back() {
         // The public site depends on it: it must not bring a private key along.
         "madoguchi-keyring",
         "madoguchi-core-open",
-        // One job: files. The rows are the store's, written by the caller.
+        // One job: files or objects. The rows are the store's, written by the caller.
         "madoguchi-store",
         "sqlx",
-        // No HTTP either.
+        // No HTTP server.
         "axum",
-        "hyper",
     ] {
         assert!(
             !documents.contains(forbidden),
             "madoguchi-documents must not depend on {forbidden}"
         );
+    }
+    // The only network it speaks is the S3 client of its feature `s3` (object_store), which
+    // carries ciphertext only: without it, no HTTP at all.
+    let mut without_s3 = graph.clone();
+    if let Some(deps) = without_s3.get_mut("madoguchi-documents") {
+        deps.retain(|d| d != "object_store");
+    }
+    let files_only = reachable(&without_s3, "madoguchi-documents");
+    for forbidden in ["hyper", "reqwest"] {
+        assert!(
+            !files_only.contains(forbidden),
+            "madoguchi-documents must not depend on {forbidden} but through object_store"
+        );
+    }
+}
+
+/// `cargo tree -i PACKAGE` over every target: what depends on `package` (empty: nothing).
+fn dependents(package: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree", "--locked", "-e", "normal", "--target", "all", "-i", package,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() || stderr.contains("did not match any packages"),
+        "{stderr}"
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn one_tls_provider_and_no_ring() {
+    // sqlx, lettre and object_store's rustls all use aws-lc-rs: with ring as well, rustls could
+    // not choose a default provider by itself.
+    assert_eq!(dependents("ring"), "", "nothing may bring ring");
+    let aws_lc = dependents("aws-lc-rs");
+    for user in ["sqlx", "lettre", "object_store"] {
+        assert!(aws_lc.contains(user), "{user} uses aws-lc-rs:\n{aws_lc}");
     }
 }
 

@@ -208,6 +208,7 @@ async fn documents_are_stripped_encrypted_and_linked(db: Db) {
         let wrapped = WrappedKey::from_stored(key.wrapped).expect("wrapped key format");
         let sealed = documents_folder
             .read_sealed(&document.id)
+            .await
             .expect("read")
             .expect("file present");
         let plain = office

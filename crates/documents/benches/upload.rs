@@ -48,8 +48,9 @@ fn upload(c: &mut Criterion) {
     let keys = data.join("keys");
     madoguchi_keyring::init_keys(&keys, &data, &tmp.path().join("core.key")).expect("keys");
     let office = PublicKeySet::load(&keys).expect("keys").office;
-    let folder =
+    let store =
         DocumentStore::open(&data.join("documents"), EnvelopeWriter::new(office)).expect("folder");
+    let folder = store.folder().expect("a folder");
     let photo = three_megabyte_photo();
     eprintln!("upload: {} bytes, 4032 × 3024, EXIF with GPS", photo.len());
 
@@ -60,7 +61,8 @@ fn upload(c: &mut Criterion) {
         b.iter(|| {
             let document = sanitize(&photo).expect("accepted");
             let id = uuid::Uuid::now_v7();
-            folder.put(&id, &document).expect("stored");
+            let sealed = store.seal(&id, &document).expect("sealed");
+            folder.write(&sealed).expect("stored");
             folder.delete(&id).expect("deleted");
         });
     });

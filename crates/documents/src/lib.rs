@@ -18,21 +18,29 @@
 //!   content (JavaScript, launch actions, embedded files, forms, multimedia) in the file or in
 //!   its compressed object streams. Their document information and XMP metadata are **not**
 //!   removed, and the back office must open them only in a sandboxed viewer.
-//! - **Encrypted before it touches the disk** ([`DocumentStore`]): each document gets its own
-//!   data key from `madoguchi_seal::EnvelopeWriter` (HPKE-wrapped to the back office's public
-//!   key; the caller keeps the wrapped key in the database, so that deleting it shreds the
-//!   file, backups included), and is written atomically (temporary file, fsync, rename) with
-//!   mode 0600 under its UUID — never the uploaded name.
+//! - **Encrypted before it touches the disk or the network** ([`DocumentStore`]): each
+//!   document gets its own data key from `madoguchi_seal::EnvelopeWriter` (HPKE-wrapped to
+//!   the back office's public key; the caller keeps the wrapped key in the database, so that
+//!   deleting it shreds the document, backups included), and is stored under its UUID —
+//!   never the uploaded name — either as a file of the documents folder ([`folder`]: written
+//!   atomically, temporary file, fsync, rename, mode 0600) or, with the default feature `s3`,
+//!   as an object of an S3-compatible bucket (`s3`: the same bytes, one PUT that never
+//!   overwrites).
 //!
 //! Invariants:
 //! - it cannot read back what it stored: it depends on `madoguchi-seal` (write-only keys) and
 //!   never on `madoguchi-keyring`, so the public site may use it. The back office opens a
 //!   document with `OfficeKeyring::open_record(document_id, wrapped)` and
 //!   `RecordDecryptor::decrypt_field(DOCUMENT_FIELD, DocumentStore::read_sealed(..))`;
-//! - it writes no SQL and keeps no index: the database rows are the caller's;
+//! - it writes no SQL and keeps no index: the database rows are the caller's; the order of
+//!   writes that keeps a crash from leaving a key without its document is described in
+//!   [`store`];
 //! - malformed input is a [`Refusal`], never a panic (decoder panics are caught as damage).
 
+pub mod folder;
 pub mod limits;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod sanitize;
 pub mod sniff;
 pub mod store;
@@ -40,9 +48,13 @@ pub mod store;
 mod pdf;
 mod structure;
 
+pub use folder::DocumentFolder;
 pub use sanitize::{Inspection, SanitizedDocument, inspect, sanitize};
 pub use sniff::{ContentType, sniff};
-pub use store::{DOCUMENT_FIELD, DocumentStore, FolderEntry, StoreFileError, StoredDocument};
+pub use store::{
+    Backend, DOCUMENT_FIELD, DocumentStore, FolderEntry, S3Location, SealedDocument,
+    StoreFileError, StoredDocument,
+};
 
 use std::fmt;
 

@@ -25,21 +25,24 @@ fn keys() -> Keys {
     Keys { _tmp: tmp, keys }
 }
 
-#[test]
-fn a_document_is_encrypted_to_the_office_and_opens_only_with_its_own_id() {
+#[tokio::test]
+async fn a_document_is_encrypted_to_the_office_and_opens_only_with_its_own_id() {
     let keys = keys();
     let public = PublicKeySet::load(&keys.keys).expect("public keys");
     let dir = tempfile::tempdir().expect("tmp");
-    let folder = DocumentStore::open(
+    let store = DocumentStore::open(
         &dir.path().join("documents"),
         EnvelopeWriter::new(public.office),
     )
     .expect("folder");
+    let folder = store.folder().expect("a folder").clone();
     assert!(folder.is_private().expect("mode"), "created with mode 0700");
 
     let document = sanitize(&jpeg_with_gps(120, 80, 1)).expect("accepted");
     let id = Uuid::now_v7();
-    let stored = folder.put(&id, &document).expect("stored");
+    let sealed_document = store.seal(&id, &document).expect("sealed");
+    let bytes = sealed_document.bytes().to_vec();
+    let stored = store.write(sealed_document).await.expect("stored");
     let path = folder.path(&id);
     assert_eq!(
         path.file_name().and_then(|n| n.to_str()),
@@ -61,6 +64,7 @@ fn a_document_is_encrypted_to_the_office_and_opens_only_with_its_own_id() {
     );
     let raw = std::fs::read(&path).expect("read");
     assert_eq!(raw.len() as u64, stored.stored_bytes);
+    assert_eq!(raw, bytes, "the file holds exactly the sealed bytes");
     assert!(
         !contains(&raw, &document.bytes[..64]),
         "the file is not plaintext"
@@ -68,7 +72,11 @@ fn a_document_is_encrypted_to_the_office_and_opens_only_with_its_own_id() {
 
     let office = OfficeKeyring::load(&keys.keys).expect("office key");
     let wrapped = WrappedKey::from_stored(stored.wrapped_key.clone()).expect("wrapped key");
-    let sealed = folder.read_sealed(&id).expect("read").expect("present");
+    let sealed = store
+        .read_sealed(&id)
+        .await
+        .expect("read")
+        .expect("present");
     let plain = office
         .open_record(&id, &wrapped)
         .expect("unwraps")
@@ -82,10 +90,14 @@ fn a_document_is_encrypted_to_the_office_and_opens_only_with_its_own_id() {
 
     // A second document has its own key: the first's cannot open it.
     let other_id = Uuid::now_v7();
-    let other = folder.put(&other_id, &document).expect("stored");
+    let other = store
+        .write(store.seal(&other_id, &document).expect("sealed"))
+        .await
+        .expect("stored");
     assert_ne!(other.wrapped_key, stored.wrapped_key);
-    let other_sealed = folder
+    let other_sealed = store
         .read_sealed(&other_id)
+        .await
         .expect("read")
         .expect("present");
     assert!(
@@ -96,14 +108,17 @@ fn a_document_is_encrypted_to_the_office_and_opens_only_with_its_own_id() {
             .is_err()
     );
     assert!(
-        folder.put(&id, &document).is_err(),
+        store
+            .write(store.seal(&id, &document).expect("sealed"))
+            .await
+            .is_err(),
         "an id is never overwritten"
     );
 
-    assert!(folder.delete(&id).expect("delete"));
-    assert!(!folder.delete(&id).expect("delete again"));
-    assert!(folder.read_sealed(&id).expect("read").is_none());
-    let listed = folder.list().expect("list");
+    assert!(store.delete(&id).await.expect("delete"));
+    assert!(!store.delete(&id).await.expect("delete again"));
+    assert!(store.read_sealed(&id).await.expect("read").is_none());
+    let listed = store.list().await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, other_id);
     assert!(!listed[0].temporary);

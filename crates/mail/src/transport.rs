@@ -77,7 +77,7 @@ impl Transport {
         from: &Mailbox,
         mail: &OutgoingMail,
     ) -> Result<(), MailError> {
-        let message = build(from, mail)?;
+        let message = build(from, mail, id)?;
         match self {
             Transport::Folder(dir) => write_eml(dir, id, &message.formatted()),
             Transport::Smtp(smtp) => smtp
@@ -106,7 +106,15 @@ fn tls_of(url: &str) -> Option<(bool, String)> {
     Some((wrapper, host.to_owned()))
 }
 
-fn build(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
+/// The `Message-ID` of the outbox message `id`: derived from the row's id, so the same on
+/// every attempt. Delivery is at least once — a crash between handing a message to the relay
+/// and recording it as sent sends it again after its lease — and the receiving side can
+/// recognise the second copy by this header and drop it. It names nothing personal.
+pub fn message_id(id: &str, from: &Mailbox) -> String {
+    format!("<{id}.outbox@{}>", from.email.domain())
+}
+
+fn build(from: &Mailbox, mail: &OutgoingMail, id: &str) -> Result<Message, MailError> {
     let to: Mailbox = mail
         .to
         .parse()
@@ -115,6 +123,7 @@ fn build(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, MailError> {
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
+        .message_id(Some(message_id(id, from)))
         .date_now()
         .header(ContentType::TEXT_PLAIN)
         .body(mail.body.clone())
@@ -155,6 +164,7 @@ mod tests {
         let result = build(
             &from(),
             &mail("taro@example.jp\r\nBcc: evil@example.com", "件名"),
+            "m1",
         );
         assert!(matches!(result, Err(MailError::Permanent(_))));
     }
@@ -164,6 +174,7 @@ mod tests {
         let message = build(
             &from(),
             &mail("taro@example.jp", "受付\r\nBcc: evil@example.com"),
+            "m1",
         )
         .expect("built");
         let text = String::from_utf8(message.formatted()).expect("utf-8");
@@ -177,9 +188,28 @@ mod tests {
     }
 
     #[test]
+    fn a_message_sent_again_carries_the_same_message_id() {
+        let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        let header = |message: Message| {
+            String::from_utf8(message.formatted())
+                .expect("utf-8")
+                .lines()
+                .find(|l| l.starts_with("Message-ID: "))
+                .map(str::to_owned)
+        };
+        let first = build(&from(), &mail("taro@example.jp", "件名"), id).expect("built");
+        let again = build(&from(), &mail("taro@example.jp", "件名"), id).expect("built");
+        let expected = format!("Message-ID: <{id}.outbox@bank.example>");
+        assert_eq!(header(first).as_deref(), Some(expected.as_str()));
+        assert_eq!(header(again).as_deref(), Some(expected.as_str()));
+        let other = build(&from(), &mail("taro@example.jp", "件名"), "m2").expect("built");
+        assert_ne!(header(other).as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
     fn the_folder_transport_writes_whole_files_only() {
         let dir = tempfile::tempdir().expect("dir");
-        let message = build(&from(), &mail("taro@example.jp", "件名")).expect("built");
+        let message = build(&from(), &mail("taro@example.jp", "件名"), "m1").expect("built");
         write_eml(dir.path(), "m1", &message.formatted()).expect("written");
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .expect("read")

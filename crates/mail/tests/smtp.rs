@@ -2,14 +2,14 @@
 //! that requires STARTTLS, with a certificate of a CA made here: the worker delivers every
 //! message once, refuses a server whose certificate it cannot verify, keeps everything while
 //! the server is down (waiting out the backoff), and delivers it once the server is back —
-//! nothing lost, nothing sent twice.
+//! nothing lost, nothing sent twice; each message carries the Message-ID of its outbox row.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use madoguchi_domain::OutgoingMail;
 use madoguchi_keyring::{MailKeyring, init_keys};
-use madoguchi_mail::{OutboxWorker, Transport};
+use madoguchi_mail::{OutboxWorker, Transport, message_id};
 use madoguchi_seal::{MailSealer, PublicKey};
 use madoguchi_store::{OutboxRow, Store};
 use time::OffsetDateTime;
@@ -151,6 +151,20 @@ fn recipients(dir: &Path) -> Vec<String> {
     to
 }
 
+/// The `Message-ID` lines of the delivered messages.
+fn message_ids(dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = delivered(dir)
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id: "))
+                .map(|l| format!("Message-ID: {}", &l["message-id: ".len()..]))
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 struct Outbox {
     store: Store,
     sealer: MailSealer,
@@ -215,8 +229,9 @@ async fn delivery_over_starttls_survives_a_server_outage_without_loss_or_duplica
 
     // Up: three messages, each delivered once over STARTTLS.
     let mut server = start_server(&python, &mailbox, port, tmp.path()).await;
+    let mut ids = Vec::new();
     for i in 1..=3 {
-        outbox.enqueue(&format!("taro{i}@example.jp")).await;
+        ids.push(outbox.enqueue(&format!("taro{i}@example.jp")).await);
     }
     let report = trusting.deliver_due().await.expect("pass");
     assert_eq!((report.delivered, report.deferred), (3, 0));
@@ -227,6 +242,14 @@ async fn delivery_over_starttls_survives_a_server_outage_without_loss_or_duplica
     );
     let again = trusting.deliver_due().await.expect("pass");
     assert_eq!((again.delivered, again.deferred), (0, 0), "nothing twice");
+    // Each carries the Message-ID of its outbox row: the same if it were ever sent again.
+    let from: lettre::message::Mailbox = "no-reply@bank.example".parse().expect("from");
+    let mut expected: Vec<String> = ids
+        .iter()
+        .map(|id| format!("Message-ID: {}", message_id(&id.to_string(), &from)))
+        .collect();
+    expected.sort();
+    assert_eq!(message_ids(&mailbox), expected);
 
     // A certificate this worker cannot verify: refused, kept.
     let untrusting = worker(Transport::smtp(&url).expect("transport"));

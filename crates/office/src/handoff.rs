@@ -606,9 +606,9 @@ async fn complete(
         .await?;
     if let (HandoffAnswered::Done { documents }, Some(files)) = (&answered, ctx.documents) {
         for doc in documents {
-            if let Err(e) = files.delete(doc) {
+            if let Err(e) = files.delete(doc).await {
                 // The key is gone: the file is unreadable; the hourly sweep removes it.
-                tracing::warn!(error = %e.kind(), "a completed application's document file was not deleted");
+                tracing::warn!(error = %e, "a completed application's document was not deleted");
             }
         }
     }

@@ -46,7 +46,13 @@ pub enum PublicError {
     Store(#[from] madoguchi_store::StoreError),
     #[error("internal: {0}")]
     Internal(String),
+    /// The document storage (an S3-compatible bucket) did not answer: nothing was stored.
+    #[error("document storage unavailable: {0}")]
+    StorageUnavailable(String),
 }
+
+/// `Retry-After` of a 503 while the database is unreachable (a restart takes seconds).
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
@@ -155,6 +161,20 @@ impl PublicError {
                 "error.suspended.message",
                 false,
             ),
+            // The database is restarting or failing over, or the document storage does not
+            // answer: nothing was stored, try again.
+            PublicError::StorageUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.internal.title",
+                "error.internal.message",
+                true,
+            ),
+            PublicError::Store(e) if e.is_unavailable() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.internal.title",
+                "error.internal.message",
+                true,
+            ),
             PublicError::Store(_) | PublicError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "error.internal.title",
@@ -176,6 +196,12 @@ impl PublicError {
 impl IntoResponse for PublicError {
     fn into_response(self) -> Response {
         match &self {
+            PublicError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %self, "public request: the database is unavailable");
+            }
+            PublicError::StorageUnavailable(_) => {
+                tracing::error!(error = %self, "public request: the document storage is unavailable");
+            }
             PublicError::Store(_) | PublicError::Internal(_) => {
                 tracing::error!(error = %self, "public request failed");
             }
@@ -190,6 +216,12 @@ impl IntoResponse for PublicError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE && !matches!(self, PublicError::Suspended) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_SECONDS),
+            );
         }
         response.extensions_mut().insert(text);
         response

@@ -1,5 +1,5 @@
 //! Identity-document uploads: from the bytes of one uploaded file to an encrypted file in the
-//! documents folder and its row (type, size, wrapped data key) in the database.
+//! documents folder (or object in the bucket) and its row (type, size, wrapped data key) in the database.
 //!
 //! Decoding a photo takes memory in proportion to its pixels, so decodes share a budget
 //! ([`DECODE_BUDGET_BYTES`]): each waits for its own estimate (from the dimensions in the
@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use madoguchi_documents::limits::MAX_FILE_BYTES;
 use madoguchi_documents::{
-    ContentType, DocumentKind, DocumentStore, Refusal, StoredDocument, inspect, sanitize,
+    ContentType, DocumentKind, DocumentStore, Refusal, SealedDocument, StoreFileError, inspect,
+    sanitize,
 };
 use madoguchi_store::{NewDocument, StoreError};
 use serde::{Deserialize, Serialize};
@@ -82,24 +83,32 @@ impl IdentityDocuments {
             .map_err(|_| PublicError::Internal("decode budget closed".to_owned()))?;
         let files = self.files.clone();
         let id = Uuid::now_v7();
+        // Sanitized and encrypted on a blocking thread: only ciphertext leaves it.
         let done = tokio::task::spawn_blocking(move || {
             let document = match sanitize(&upload) {
                 Ok(document) => document,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             drop(upload);
-            let stored = files.put(&id, &document)?;
-            Ok(Ok((document.content_type, document.bytes.len(), stored)))
+            let sealed = files.seal(&id, &document)?;
+            Ok(Ok((document.content_type, document.bytes.len(), sealed)))
         })
         .await
         .map_err(|e| PublicError::Internal(format!("document task: {e}")))?;
-        let (content_type, size, stored): (ContentType, usize, StoredDocument) = match done
-            .map_err(|e: madoguchi_documents::StoreFileError| {
-                PublicError::Internal(format!("document store: {e}"))
-            })? {
-            Ok(accepted) => accepted,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let store_error = |e: StoreFileError| PublicError::Internal(format!("document store: {e}"));
+        let (content_type, size, sealed): (ContentType, usize, SealedDocument) =
+            match done.map_err(store_error)? {
+                Ok(accepted) => accepted,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+        // The document first, its row and key after: a failure or a crash in between leaves
+        // an object without a key (unreadable, swept after an hour), never a row without its
+        // document (see `madoguchi_documents::store`).
+        let stored = self.files.write(sealed).await.map_err(|e| match e {
+            // The bucket's error names it and the fix, for the operator's log.
+            e @ StoreFileError::S3 { .. } => PublicError::StorageUnavailable(e.to_string()),
+            e => store_error(e),
+        })?;
         let row = NewDocument {
             id,
             draft_id,
@@ -135,15 +144,10 @@ impl IdentityDocuments {
         if ids.is_empty() {
             return;
         }
-        let files = self.files.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            ids.iter().filter(|id| files.delete(id).is_err()).count()
-        })
-        .await;
-        match result {
-            Ok(0) => {}
-            Ok(failed) => tracing::warn!(failed, "document files not deleted (swept later)"),
-            Err(e) => tracing::warn!(error = %e, "document deletion task failed"),
+        for id in &ids {
+            if let Err(e) = self.files.delete(id).await {
+                tracing::warn!(error = %e, "a document was not deleted (swept later)");
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use madoguchi_documents::DocumentStore;
+use madoguchi_documents::S3Location;
 use madoguchi_handoff::{HandoffSigningKey, SIGNING_KEY_FILE};
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_office::handoff::{Auditor, ExportOutcome, HandoffContext, ImportReport};
@@ -72,8 +72,19 @@ pub async fn import_answer(
     keys: &PublicKeySet,
     answer: &[u8],
 ) -> anyhow::Result<ImportReport> {
-    let documents = DocumentStore::open(&data.documents(), keys.envelope_writer())
-        .with_context(|| format!("cannot open {}", data.documents().display()))?;
+    import_answer_to(store, data, None, keyring, keys, answer).await
+}
+
+/// [`import_answer`] with the identity documents in `bucket` (`None`: the data folder).
+pub async fn import_answer_to(
+    store: &Store,
+    data: &DataDir,
+    bucket: Option<&S3Location>,
+    keyring: &OfficeKeyring,
+    keys: &PublicKeySet,
+    answer: &[u8],
+) -> anyhow::Result<ImportReport> {
+    let documents = crate::documents::open(bucket, data, keys.envelope_writer()).await?;
     let dir = handoff_dir(data);
     let ctx = HandoffContext {
         store,
@@ -135,10 +146,11 @@ pub async fn import(cli: &Cli, result: &Path, format: PrintFormat) -> anyhow::Re
     let answer = std::fs::read(result)
         .with_context(|| format!("cannot read the answer {}", result.display()))?;
     let data = DataDir::open(&cli.data_dir)?;
+    let bucket = crate::documents::bucket(cli)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
     let keyring = office_keyring(cli, &data)?;
     let keys = public_keys(cli, &data)?;
-    let report = import_answer(&store, &data, &keyring, &keys, &answer).await;
+    let report = import_answer_to(&store, &data, bucket.as_ref(), &keyring, &keys, &answer).await;
     store.close().await;
     let report = report?;
     match format {

@@ -159,16 +159,11 @@ async fn delete_files(files: &DocumentStore, ids: &[Uuid]) -> anyhow::Result<()>
     if ids.is_empty() {
         return Ok(());
     }
-    let files = files.clone();
-    let ids = ids.to_vec();
-    tokio::task::spawn_blocking(move || {
-        for id in &ids {
-            if let Err(e) = files.delete(id) {
-                tracing::warn!(error = %e.kind(), "a purged document's file was not deleted");
-            }
+    for id in ids {
+        if let Err(e) = files.delete(id).await {
+            tracing::warn!(error = %e, "a purged document was not deleted");
         }
-    })
-    .await?;
+    }
     Ok(())
 }
 
@@ -205,8 +200,12 @@ pub async fn run(cli: &Cli, args: &PurgeArgs) -> anyhow::Result<()> {
     let profile = load_profile(cli.config.as_deref())?;
     let data = DataDir::open(&cli.data_dir)?;
     let keys = PublicKeySet::load(&data.keys())?;
-    let files = DocumentStore::open(&data.documents(), EnvelopeWriter::new(keys.office.clone()))
-        .with_context(|| format!("cannot open {}", data.documents().display()))?;
+    let files = crate::documents::open(
+        crate::documents::bucket(cli)?.as_ref(),
+        &data,
+        EnvelopeWriter::new(keys.office.clone()),
+    )
+    .await?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
     let result = async {
         let report = purge_once(

@@ -13,6 +13,7 @@ use crate::demo::load_profile;
 /// `madoguchi serve`.
 pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     check_addresses(args)?;
+    let documents_bucket = crate::documents::bucket(cli)?;
     if cli.config.is_none() && !args.demo {
         bail!(
             "no bank profile: pass --config FILE (see config/demo-bank.toml), or --demo to try the fictional demo bank"
@@ -63,6 +64,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         office_allowed_clients: args.office_allow.clone(),
         office_token: crate::commands::keys::token_config(cli)?,
         timeouts: madoguchi_http::Timeouts::default(),
+        documents_bucket,
     };
     let mut running = app::start(config).await?;
     if args.demo {

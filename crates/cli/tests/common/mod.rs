@@ -7,7 +7,9 @@ pub mod browser;
 pub mod documents;
 pub mod existing_account;
 pub mod logs;
+pub mod moto;
 pub mod office;
+pub mod pg_cluster;
 pub mod reservation;
 pub mod token;
 
@@ -91,6 +93,8 @@ pub struct Options {
     pub timeouts: Option<madoguchi_http::Timeouts>,
     /// Secure `__Host-` cookies as in production (a plain-HTTP client cannot send them back).
     pub secure_cookies: bool,
+    /// Keep the identity documents in this bucket instead of the data folder.
+    pub documents_bucket: Option<madoguchi_documents::S3Location>,
 }
 
 impl Options {
@@ -111,12 +115,19 @@ impl Options {
             office_token: None,
             timeouts: None,
             secure_cookies: false,
+            documents_bucket: None,
         }
     }
 
     /// The demo profile with the test's edits. Tests run at any hour, so the off-hours rule
     /// of detection is lifted unless a test sets it (`detection.rs` does).
     pub fn profile(&self) -> madoguchi_domain::BankProfile {
+        madoguchi_domain::BankProfile::from_toml_str("edited demo profile", &self.profile_text())
+            .expect("edited demo profile loads")
+    }
+
+    /// [`Options::profile`] as TOML, for a `madoguchi` process's `--config`.
+    pub fn profile_text(&self) -> String {
         let mut text = madoguchi::demo::DEMO_PROFILE.to_owned();
         for (old, new) in &self.profile_edits {
             assert!(text.contains(old), "the demo profile has no line {old:?}");
@@ -131,9 +142,7 @@ impl Options {
                     .any(|(old, _)| *old == off_hours.trim_end()),
             "the demo profile has no line {off_hours:?}"
         );
-        text = text.replacen(off_hours, "off_hours_reveals_per_hour = 100000\n", 1);
-        madoguchi_domain::BankProfile::from_toml_str("edited demo profile", &text)
-            .expect("edited demo profile loads")
+        text.replacen(off_hours, "off_hours_reveals_per_hour = 100000\n", 1)
     }
 }
 
@@ -147,11 +156,7 @@ impl TestApp {
     pub async fn spawn_with(db: Db, options: Options) -> Option<TestApp> {
         logs::install();
         let tmp = tempfile::tempdir().expect("temp dir");
-        let data_path = tmp.path().join("data");
-        let data = DataDir::open(&data_path).expect("data dir");
-        let core_private_key = tmp.path().join("core-banking-private.key");
-        madoguchi_keyring::init_keys(&data.keys(), data.root(), &core_private_key)
-            .expect("init keys");
+        let data = DataDir::open(&tmp.path().join("data")).expect("data dir");
         let (pg_database, database_url) = match db {
             Db::Sqlite => (None, data.sqlite_url()),
             Db::Postgres => {
@@ -159,10 +164,40 @@ impl TestApp {
                 (Some(name), url)
             }
         };
-        let running = start(config(&data, &database_url, &options))
+        Some(Self::start_in(tmp, db, pg_database, database_url, &options).await)
+    }
+
+    /// Starts the server against `database_url`, a PostgreSQL database the test made itself
+    /// (in a cluster of its own): nothing is created or dropped on the shared server.
+    pub async fn spawn_on_postgres(database_url: &str) -> TestApp {
+        logs::install();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        Self::start_in(
+            tmp,
+            Db::Postgres,
+            None,
+            database_url.to_owned(),
+            &Options::default(),
+        )
+        .await
+    }
+
+    async fn start_in(
+        tmp: tempfile::TempDir,
+        db: Db,
+        pg_database: Option<String>,
+        database_url: String,
+        options: &Options,
+    ) -> TestApp {
+        let data_path = tmp.path().join("data");
+        let data = DataDir::open(&data_path).expect("data dir");
+        let core_private_key = tmp.path().join("core-banking-private.key");
+        madoguchi_keyring::init_keys(&data.keys(), data.root(), &core_private_key)
+            .expect("init keys");
+        let running = start(config(&data, &database_url, options))
             .await
             .expect("server starts");
-        Some(TestApp {
+        TestApp {
             public_url: format!("http://{}", running.public_addr.expect("public site")),
             office_url: format!("http://{}", running.office_addr.expect("back office")),
             running: Some(running),
@@ -173,7 +208,7 @@ impl TestApp {
             database_url,
             pg_database,
             external_store: None,
-        })
+        }
     }
 
     /// A second instance of the server against the same database and data folder (keys,
@@ -409,6 +444,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         office_allowed_clients: options.office_allowed_clients.clone(),
         office_token: options.office_token.clone(),
         timeouts: options.timeouts.unwrap_or_default(),
+        documents_bucket: options.documents_bucket.clone(),
     }
 }
 

@@ -106,10 +106,11 @@ async fn decrypt(
     let Some(key) = state.store().document_key(id).await? else {
         return Ok(None);
     };
-    let documents = state.inner.documents.clone();
-    let sealed = tokio::task::spawn_blocking(move || documents.read_sealed(&id))
+    let sealed = state
+        .inner
+        .documents
+        .read_sealed(&id)
         .await
-        .map_err(|e| OfficeError::Internal(format!("document read task: {e}")))?
         .map_err(|e| OfficeError::Internal(format!("document read: {e}")))?;
     let Some(sealed) = sealed else {
         return Ok(None);

@@ -142,6 +142,18 @@ impl From<PublicError> for ApiError {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large")
             }
             PublicError::ProductClosed => ApiError::new(StatusCode::CONFLICT, "product-closed"),
+            PublicError::StorageUnavailable(e) => {
+                tracing::error!(error = %e, "api request: the document storage is unavailable");
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+                e.retry_after = Some(crate::error::UNAVAILABLE_RETRY_SECONDS);
+                e
+            }
+            PublicError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "api request: the database is unavailable");
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+                e.retry_after = Some(crate::error::UNAVAILABLE_RETRY_SECONDS);
+                e
+            }
             PublicError::UnsupportedMediaType => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }

@@ -87,6 +87,15 @@ pub const LOGGING: Check = Check {
     reference: "ASVS 4.0.3 V7.1.1, V7.1.2",
 };
 
+pub const DOCUMENTS_TLS: Check = Check {
+    id: "MDG-DOC-01",
+    severity: Severity::High,
+    title: "Identity documents go to S3-compatible storage over plain HTTP off this machine",
+    risk: "The documents are encrypted before upload, but the storage credentials' signatures, the object names and the traffic's pattern cross the network in clear, and a forged answer can hide a failed write.",
+    fix: "Use an https:// --s3-endpoint (env MADOGUCHI_S3_ENDPOINT), or a storage server on this machine's loopback address.",
+    reference: "ASVS 4.0.3 V9.2.1, V12.5",
+};
+
 /// The back-office routes that may answer without a session: the sign-in form, its styles and
 /// the passkey script. Anything else unauthenticated is a finding.
 pub const UNAUTHENTICATED_ALLOWED: &[(&str, &str)] = &[
@@ -177,6 +186,7 @@ pub fn run(deployment: &Deployment) -> Vec<Outcome> {
         routes(),
         smtp(deployment),
         logging(deployment),
+        documents(deployment),
     ]
 }
 
@@ -309,6 +319,33 @@ fn smtp(d: &Deployment) -> Outcome {
     Outcome::from_findings(SMTP_TLS, findings)
 }
 
+fn documents(d: &Deployment) -> Outcome {
+    let s3 = d
+        .documents
+        .as_deref()
+        .is_some_and(|u| u.starts_with("s3://"));
+    let findings = match d.s3_endpoint.as_deref() {
+        Some(endpoint) if s3 && endpoint.starts_with("http://") && !loopback_url(endpoint) => {
+            vec![format!("--s3-endpoint {endpoint} is plain HTTP")]
+        }
+        _ => Vec::new(),
+    };
+    Outcome::from_findings(DOCUMENTS_TLS, findings)
+}
+
+/// Whether an `http://HOST[:PORT]/…` URL names this machine.
+fn loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn logging(d: &Deployment) -> Outcome {
     let Some(filter) = d.log_filter.as_deref() else {
         return Outcome::pass(LOGGING);
@@ -359,6 +396,8 @@ mod tests {
             pkcs11_module: None,
             pkcs11_token: "madoguchi".to_owned(),
             pkcs11_pin_file: None,
+            documents: None,
+            s3_endpoint: None,
         }
     }
 
@@ -407,6 +446,13 @@ mod tests {
             ),
             (Box::new(|d| d.demo = true), "MDG-WEB-01"),
             (
+                Box::new(|d| {
+                    d.documents = Some("s3://documents/madoguchi".into());
+                    d.s3_endpoint = Some("http://storage.bank.internal:9000".into());
+                }),
+                "MDG-DOC-01",
+            ),
+            (
                 Box::new(|d| d.office_allow = vec!["0.0.0.0".parse().expect("ip")]),
                 "MDG-NET-01",
             ),
@@ -426,6 +472,28 @@ mod tests {
         d.log_filter = Some("info,madoguchi=debug".into());
         d.smtp_url = Some("smtps://mail.internal".into());
         assert_eq!(failed(&d), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn documents_over_https_or_on_loopback_pass() {
+        for endpoint in [
+            "https://s3.ap-northeast-1.amazonaws.com",
+            "http://127.0.0.1:9000",
+            "http://localhost:9000/",
+            "http://[::1]:9000",
+        ] {
+            let mut d = deployment();
+            d.documents = Some("s3://documents".into());
+            d.s3_endpoint = Some(endpoint.into());
+            assert_eq!(failed(&d), Vec::<&str>::new(), "{endpoint}");
+        }
+        let mut d = deployment();
+        d.s3_endpoint = Some("http://storage.bank.internal:9000".into());
+        assert_eq!(
+            failed(&d),
+            Vec::<&str>::new(),
+            "no bucket: nothing goes there"
+        );
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct Deployment {
     pub pkcs11_module: Option<PathBuf>,
     pub pkcs11_token: String,
     pub pkcs11_pin_file: Option<PathBuf>,
+    /// `--documents` (`s3://…`; `None`: the data folder).
+    pub documents: Option<String>,
+    /// `--s3-endpoint`.
+    pub s3_endpoint: Option<String>,
 }
 
 impl Deployment {
@@ -74,6 +78,8 @@ impl Deployment {
             pkcs11_module: cli.pkcs11_module.clone(),
             pkcs11_token: cli.pkcs11_token.clone(),
             pkcs11_pin_file: cli.pkcs11_pin_file.clone(),
+            documents: cli.documents.clone(),
+            s3_endpoint: cli.s3_endpoint.clone(),
         }
     }
 
