@@ -58,6 +58,8 @@ pub struct AppConfig {
     pub office_token: Option<madoguchi_keyring::TokenConfig>,
     /// How long a client may take to send a header and to be answered (every listener).
     pub timeouts: Timeouts,
+    /// Declared TLS-terminating proxies (`--tls-proxy`): their X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The bucket of the identity documents; `None`: the data folder's `documents/`.
     pub documents_bucket: Option<S3Location>,
 }
@@ -166,6 +168,7 @@ pub async fn start(config: AppConfig) -> anyhow::Result<RunningApp> {
             listener,
             public,
             config.timeouts,
+            config.trusted_proxies.clone().into(),
             stop.clone(),
             "public site",
         ));
@@ -260,6 +263,7 @@ async fn start_office(
         listener,
         office,
         config.timeouts,
+        config.trusted_proxies.clone().into(),
         stop.clone(),
         "back office",
     ));
@@ -333,7 +337,14 @@ async fn serve_metrics(
         .with_context(|| format!("cannot listen on {addr} (metrics)"))?;
     let bound = listener.local_addr()?;
     let router = crate::metrics::router(crate::metrics::recorder()?, store.clone());
-    tasks.spawn(serve_until(listener, router, timeouts, stop, "metrics"));
+    tasks.spawn(serve_until(
+        listener,
+        router,
+        timeouts,
+        Vec::new().into(),
+        stop,
+        "metrics",
+    ));
     Ok(bound)
 }
 

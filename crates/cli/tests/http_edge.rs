@@ -270,3 +270,60 @@ async fn a_client_starting_too_many_email_checks_is_told_to_wait() {
     );
     app.stop().await;
 }
+
+/// The address a failed sign-in to the back office is audited with, when `forwarded` is sent
+/// as X-Forwarded-For.
+async fn audited_address(app: &TestApp, forwarded: &str) -> Option<String> {
+    let client = TestApp::client();
+    let answer = client
+        .post(format!("{}/sign-in", app.office_url))
+        .header("x-forwarded-for", forwarded)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=nobody.here&password=not+the+password")
+        .send()
+        .await
+        .expect("sign-in");
+    assert!(
+        answer.status().is_success() || answer.status().is_client_error(),
+        "{}",
+        answer.status()
+    );
+    app.store()
+        .recent_audit_events(50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .find(|e| e.action == "staff.sign-in" && e.outcome != "ok")
+        .and_then(|e| e.actor_address)
+}
+
+/// Behind a declared TLS-terminating proxy (`--tls-proxy`), the client's address is the one the
+/// proxy forwards: the audit log, rate limits and detection see customers and staff, not the
+/// proxy. From anyone not declared, X-Forwarded-For is ignored, so no client picks its address.
+/// The back office's allowlist still applies to the connection's peer (the proxy).
+#[tokio::test]
+async fn only_a_declared_proxy_names_the_client() {
+    let options = common::Options {
+        trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
+        ..common::Options::default()
+    };
+    let Some(behind_proxy) = TestApp::spawn_with(Db::Sqlite, options).await else {
+        return;
+    };
+    assert_eq!(
+        audited_address(&behind_proxy, "203.0.113.7")
+            .await
+            .as_deref(),
+        Some("203.0.113.7")
+    );
+    behind_proxy.stop().await;
+
+    let Some(direct) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    assert_eq!(
+        audited_address(&direct, "203.0.113.7").await.as_deref(),
+        Some("127.0.0.1")
+    );
+    direct.stop().await;
+}

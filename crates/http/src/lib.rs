@@ -5,10 +5,12 @@
 //! The public router (`madoguchi-public`) and the back-office router (`madoguchi-office`)
 //! share only what is here.
 
+mod client;
 mod cookies;
 mod headers;
 mod limits;
 
+pub use client::{ConnectionPeer, client_address};
 pub use cookies::{
     CookiePolicy, read_cookie, remove_cookie, remove_strict_cookie, set_cookie, set_strict_cookie,
 };

@@ -129,10 +129,18 @@ async fn allowed_clients_only(
     request: Request,
     next: Next,
 ) -> Response {
+    // The connection's peer: behind a declared proxy, the proxy (which keeps its own list of
+    // staff networks); otherwise the client.
     let peer = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .get::<madoguchi_http::ConnectionPeer>()
+        .map(|p| p.0.ip())
+        .or_else(|| {
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
     match peer {
         Some(ip) if ip.is_loopback() || allowed.contains(&ip) => next.run(request).await,
         _ => {

@@ -64,6 +64,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         office_allowed_clients: args.office_allow.clone(),
         office_token: crate::commands::keys::token_config(cli)?,
         timeouts: madoguchi_http::Timeouts::default(),
+        trusted_proxies: args.tls_proxy.clone(),
         documents_bucket,
     };
     let mut running = app::start(config).await?;

@@ -9,7 +9,9 @@
 //! Transfer-Encoding (request smuggling). The client's address is handed to the router as
 //! `ConnectInfo`, as `into_make_service_with_connect_info` would.
 
+use std::net::IpAddr;
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,7 +20,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use madoguchi_http::{Timeouts, security_headers};
+use madoguchi_http::{ConnectionPeer, Timeouts, client_address, security_headers};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -29,10 +31,14 @@ use framing::Guarded;
 mod framing;
 
 /// Serves `router` on `listener` until `stop` turns true, then lets open requests finish.
+///
+/// `proxies`: the declared TLS-terminating proxies (`--tls-proxy`), whose `X-Forwarded-For`
+/// gives the client's address (`madoguchi_http::client_address`).
 pub async fn serve_until(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
+    proxies: Arc<[IpAddr]>,
     mut stop: watch::Receiver<bool>,
     what: &'static str,
 ) {
@@ -63,10 +69,13 @@ pub async fn serve_until(
         }
         // The router, telling handlers the client's address.
         let router = router.clone();
+        let proxies = Arc::clone(&proxies);
         let service = TowerToHyperService::new(tower::service_fn(
             move |request: hyper::Request<Incoming>| {
                 let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
+                let client = client_address(peer, request.headers(), &proxies);
+                request.extensions_mut().insert(ConnectInfo(client));
+                request.extensions_mut().insert(ConnectionPeer(peer));
                 router.clone().oneshot(request)
             },
         ));

@@ -89,6 +89,8 @@ pub struct Options {
     pub metrics: bool,
     /// The PKCS#11 token holding the back-office key (default: the key file).
     pub office_token: Option<madoguchi_keyring::TokenConfig>,
+    /// Declared TLS-terminating proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The listeners' timeouts (default: those of `serve`).
     pub timeouts: Option<madoguchi_http::Timeouts>,
     /// Secure `__Host-` cookies as in production (a plain-HTTP client cannot send them back).
@@ -113,6 +115,7 @@ impl Options {
             office_allowed_clients: Vec::new(),
             metrics: false,
             office_token: None,
+            trusted_proxies: Vec::new(),
             timeouts: None,
             secure_cookies: false,
             documents_bucket: None,
@@ -444,6 +447,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         office_allowed_clients: options.office_allowed_clients.clone(),
         office_token: options.office_token.clone(),
         timeouts: options.timeouts.unwrap_or_default(),
+        trusted_proxies: options.trusted_proxies.clone(),
         documents_bucket: options.documents_bucket.clone(),
     }
 }
