@@ -267,11 +267,28 @@ impl Tally {
     }
 }
 
-/// The server's resident memory in KiB (`VmRSS` of `/proc/<pid>/status`).
-fn rss_kib(pid: u32) -> Option<u64> {
+/// A `… kB` line of `/proc/<pid>/status`, in KiB.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One memory sample: seconds since the start, the server's resident memory (`VmRSS`) and
+/// the anonymous part of it (`RssAnon`: the heap, not files mapped by SQLite), in KiB.
+#[derive(Debug, Clone, Copy)]
+struct Memory {
+    t: f64,
+    rss: u64,
+    anon: u64,
+}
+
+fn memory(pid: u32, t: f64) -> Option<Memory> {
+    Some(Memory {
+        t,
+        rss: status_kib(pid, "VmRSS:")?,
+        anon: status_kib(pid, "RssAnon:")?,
+    })
 }
 
 fn mib(kib: u64) -> f64 {
@@ -338,13 +355,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
     );
     let tally = Arc::new(Mutex::new(Tally::default()));
     let in_flight = Arc::new(AtomicUsize::new(0));
-    let mut rss: Vec<(f64, u64)> = Vec::new();
+    let mut rss: Vec<Memory> = Vec::new();
     let cpu_before = CpuSample::now(settings.server_pid);
     let start = Instant::now() + Duration::from_millis(100);
-    if let Some(kib) = settings.server_pid.and_then(rss_kib) {
-        rss.push((0.0, kib));
-        println!("    t s   RSS MiB   ops ok  errors  p99 ms  in flight");
-        println!("{:>6.0} {:>9.1}", 0.0, mib(kib));
+    if let Some(m) = settings.server_pid.and_then(|pid| memory(pid, 0.0)) {
+        rss.push(m);
+        println!("    t s   RSS MiB  anon MiB   ops ok  errors  p99 ms  in flight");
+        println!("{:>6.0} {:>9.1} {:>9.1}", 0.0, mib(m.rss), mib(m.anon));
     }
 
     // The sampler: RSS and this window's operations, every `sample_every`.
@@ -365,16 +382,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
                     (tally.window_ok, tally.window_errors) = (0, 0);
                     (counts.0, counts.1, window.p99)
                 };
-                let kib = pid.and_then(rss_kib);
-                if let Some(kib) = kib {
-                    series.push((t, kib));
+                let m = pid.and_then(|pid| memory(pid, t));
+                if let Some(m) = m {
+                    series.push(m);
                 }
                 println!(
-                    "{t:>6.0} {:>9} {ok:>8} {errors:>7} {p99:>7.1} {:>10}",
-                    kib.map_or("-".to_owned(), |k| format!("{:.1}", mib(k))),
+                    "{t:>6.0} {:>9} {:>9} {ok:>8} {errors:>7} {p99:>7.1} {:>10}",
+                    m.map_or("-".to_owned(), |m| format!("{:.1}", mib(m.rss))),
+                    m.map_or("-".to_owned(), |m| format!("{:.1}", mib(m.anon))),
                     in_flight.load(Ordering::Relaxed)
                 );
-                if pid.is_some() && kib.is_none() {
+                if pid.is_some() && m.is_none() {
                     println!("       the server is gone");
                     return series;
                 }
@@ -413,8 +431,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
     if let Ok(series) = sampler.await {
         rss.extend(series);
     }
-    if let Some(kib) = settings.server_pid.and_then(rss_kib) {
-        rss.push((wall.as_secs_f64(), kib));
+    if let Some(m) = settings
+        .server_pid
+        .and_then(|pid| memory(pid, wall.as_secs_f64()))
+    {
+        rss.push(m);
     }
 
     let mut tally = std::mem::take(&mut *lock(&tally));
@@ -433,7 +454,7 @@ fn report(
     total: usize,
     scheduled_wall: Duration,
     wall: Duration,
-    rss: &[(f64, u64)],
+    rss: &[Memory],
     cpu: Option<String>,
 ) -> bool {
     let ok: usize = tally.latencies.values().map(Vec::len).sum();
@@ -498,23 +519,32 @@ fn report(
         println!("         {why} ×{n} ({}): {message}", kind.name());
     }
     if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
-        let min = rss.iter().map(|s| s.1).min().unwrap_or(first.1);
-        let max = rss.iter().map(|s| s.1).max().unwrap_or(first.1);
+        let min = rss.iter().map(|m| m.rss).min().unwrap_or(first.rss);
+        let max = rss.iter().map(|m| m.rss).max().unwrap_or(first.rss);
         println!(
-            "RSS MiB  start {:.1}  min {:.1}  max {:.1}  end {:.1}",
-            mib(first.1),
+            "RSS MiB  start {:.1}  min {:.1}  max {:.1}  end {:.1}  (anon: start {:.1}, end {:.1})",
+            mib(first.rss),
             mib(min),
             mib(max),
-            mib(last.1)
+            mib(last.rss),
+            mib(first.anon),
+            mib(last.anon)
         );
         // From the first sample at or after the second minute to the end.
-        if let Some(second_minute) = rss.iter().find(|s| s.0 >= 120.0) {
-            let growth = last.1 as f64 - second_minute.1 as f64;
+        if let Some(second_minute) = rss.iter().find(|m| m.t >= 120.0) {
+            let growth = |then: u64, now: u64| {
+                let kib = now as f64 - then as f64;
+                format!(
+                    "{:+.1} MiB ({:+.1} %)",
+                    kib / 1024.0,
+                    kib / then.max(1) as f64 * 100.0
+                )
+            };
             println!(
-                "         from {:.0} s to the end: {:+.1} MiB ({:+.1} %)",
-                second_minute.0,
-                growth / 1024.0,
-                growth / second_minute.1 as f64 * 100.0
+                "         from {:.0} s to the end: RSS {}, anon {}",
+                second_minute.t,
+                growth(second_minute.rss, last.rss),
+                growth(second_minute.anon, last.anon)
             );
         }
     }
