@@ -365,11 +365,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
     }
 
     // The sampler: RSS and this window's operations, every `sample_every`.
+    // The samples are shared, not returned: the task is aborted at the end.
+    let series: Arc<Mutex<Vec<Memory>>> = Arc::default();
     let sampler = {
-        let (tally, in_flight) = (tally.clone(), in_flight.clone());
+        let (tally, in_flight, series) = (tally.clone(), in_flight.clone(), series.clone());
         let (every, pid) = (settings.sample_every, settings.server_pid);
         tokio::spawn(async move {
-            let mut series = Vec::new();
             let mut tick = tokio::time::interval_at(start + every, every);
             loop {
                 tick.tick().await;
@@ -384,7 +385,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
                 };
                 let m = pid.and_then(|pid| memory(pid, t));
                 if let Some(m) = m {
-                    series.push(m);
+                    lock(&series).push(m);
                 }
                 println!(
                     "{t:>6.0} {:>9} {:>9} {ok:>8} {errors:>7} {p99:>7.1} {:>10}",
@@ -394,7 +395,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
                 );
                 if pid.is_some() && m.is_none() {
                     println!("       the server is gone");
-                    return series;
+                    return;
                 }
             }
         })
@@ -428,9 +429,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<bool> {
         _ => None,
     };
     sampler.abort();
-    if let Ok(series) = sampler.await {
-        rss.extend(series);
-    }
+    let _ = sampler.await; // Cancelled: it ran until now.
+    rss.extend(lock(&series).iter().copied());
     if let Some(m) = settings
         .server_pid
         .and_then(|pid| memory(pid, wall.as_secs_f64()))
