@@ -18,13 +18,15 @@ const CODE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One verified applicant, ready to submit.
 pub struct Prepared {
+    /// The applicant's e-mail address (lower case), for a later status check.
+    pub email: String,
     client: reqwest::Client,
     url: String,
     token: String,
     body: Value,
 }
 
-fn client() -> anyhow::Result<reqwest::Client> {
+pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .pool_idle_timeout(Duration::from_secs(900))
@@ -32,7 +34,11 @@ fn client() -> anyhow::Result<reqwest::Client> {
         .context("cannot build an HTTP client")
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Value,
+) -> anyhow::Result<(u16, Value)> {
     let answer = client
         .post(url)
         .json(body)
@@ -118,6 +124,7 @@ impl Prepared {
             bail!("confirm: HTTP {status} {confirmed}");
         }
         Ok(Prepared {
+            email: email.to_ascii_lowercase(),
             client,
             url: format!("{site}/api/v1/applications/{product}"),
             token: confirmed["verification_token"]

@@ -92,7 +92,7 @@ async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<Value> 
 
 /// The 60-day window's query and every free place in it (a slot with 3 free places is listed
 /// 3 times), in time order.
-async fn free_places(
+pub(crate) async fn free_places(
     client: &reqwest::Client,
     base: &str,
     center: &str,
@@ -114,7 +114,7 @@ async fn free_places(
     Ok((query, places))
 }
 
-fn booking_body(center: &str, starts_at: &str, tag: &str, i: usize) -> Value {
+pub(crate) fn booking_body(center: &str, starts_at: &str, tag: &str, i: usize) -> Value {
     json!({
         "center_id": center,
         "starts_at": starts_at,

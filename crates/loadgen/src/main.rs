@@ -8,14 +8,18 @@
 //! every personal field under a fresh data key, wraps the key, seals the confirmation e-mail
 //! and commits it all durably. `--full-flow` instead times whole applications.
 //!
-//! `--scenario bookings` measures visit bookings instead (see `bookings.rs`).
+//! `--scenario bookings` measures visit bookings instead (see `bookings.rs`); `--scenario
+//! soak` runs a steady open-loop mix for minutes and samples the server's memory (see
+//! `soak.rs`).
 //!
 //! It talks HTTP only and depends on no madoguchi crate.
 
 mod api;
 mod bookings;
 mod flow;
+mod office;
 mod outbox;
+mod soak;
 mod stats;
 
 use std::collections::{BTreeMap, HashSet};
@@ -48,6 +52,9 @@ enum Scenario {
     Bookings,
     /// Applications of `--product` through the JSON API (see `api.rs`).
     ApiApplications,
+    /// A steady open-loop mix of applications, bookings, status checks and back-office
+    /// reads for `--duration` seconds at `--rate` (see `soak.rs`).
+    Soak,
 }
 
 #[derive(Debug, Parser)]
@@ -90,9 +97,32 @@ struct Args {
     /// preparing every session first and timing only the submissions.
     #[arg(long)]
     full_flow: bool,
-    /// The server's process id, to report its CPU use during each phase (Linux).
+    /// The server's process id, to report its CPU use during each phase (Linux), and its
+    /// memory over time (soak).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The back office (soak).
+    #[arg(long, default_value = "http://127.0.0.1:8081")]
+    office_url: String,
+    /// A member of staff who reviews applications and has not signed in yet (soak).
+    #[arg(long)]
+    staff_user: Option<String>,
+    /// Their one-time password, as `madoguchi staff add` printed it (soak).
+    #[arg(long, env = "MADOGUCHI_SOAK_STAFF_PASSWORD", hide_env_values = true)]
+    staff_password: Option<String>,
+    /// Operations per second, scheduled at fixed intervals (soak).
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Seconds to run (soak).
+    #[arg(long, default_value_t = 600)]
+    duration: u64,
+    /// Seconds between two samples of the server's memory (soak).
+    #[arg(long, default_value_t = 10)]
+    sample_every: u64,
+    /// Operations running at once beyond which a scheduled one is not started but counted
+    /// (soak).
+    #[arg(long, default_value_t = 2000)]
+    max_in_flight: usize,
 }
 
 /// What one phase measured.
@@ -173,6 +203,7 @@ fn main() -> ExitCode {
         Scenario::Applications => runtime.block_on(run(&args)),
         Scenario::Bookings => runtime.block_on(run_bookings(&args)),
         Scenario::ApiApplications => runtime.block_on(run_api(&args)),
+        Scenario::Soak => runtime.block_on(run_soak(&args)),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -199,6 +230,38 @@ async fn run_bookings(args: &Args) -> anyhow::Result<bool> {
         Format::Text => report.print(&args.url, args.concurrency, &args.center),
     }
     Ok(report.errors.is_empty())
+}
+
+/// Runs the soak and prints it; `Ok(false)` when some operation failed (429s aside).
+async fn run_soak(args: &Args) -> anyhow::Result<bool> {
+    let [url] = args.url.as_slice() else {
+        anyhow::bail!("the soak takes exactly one --url");
+    };
+    let outbox_dir = args
+        .outbox
+        .as_ref()
+        .context("the soak needs --outbox (the server's <data-dir>/outbox)")?;
+    soak::run(soak::Settings {
+        site: url.clone(),
+        office: args.office_url.clone(),
+        outbox: Outbox::watch_and_remove(outbox_dir)?,
+        staff_user: args
+            .staff_user
+            .clone()
+            .context("the soak needs --staff-user")?,
+        staff_password: args
+            .staff_password
+            .clone()
+            .context("the soak needs --staff-password (or MADOGUCHI_SOAK_STAFF_PASSWORD)")?,
+        center: args.center.clone(),
+        rate: args.rate,
+        duration: Duration::from_secs(args.duration),
+        sample_every: Duration::from_secs(args.sample_every.max(1)),
+        server_pid: args.server_pid,
+        max_in_flight: args.max_in_flight.max(1),
+        warm_up_applications: 20,
+    })
+    .await
 }
 
 /// Runs the API applications scenario and prints it; `Ok(false)` when some request failed.

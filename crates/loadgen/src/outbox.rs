@@ -28,6 +28,8 @@ struct Shared {
     stop: AtomicBool,
     /// Files that could not be read or decoded (named in the report).
     unreadable: Mutex<Vec<String>>,
+    /// Remove each e-mail once read (long runs: the folder and `seen` stay small).
+    remove_read: bool,
 }
 
 pub struct Outbox {
@@ -38,7 +40,20 @@ pub struct Outbox {
 impl Outbox {
     /// Starts watching `dir`. Files already there are read on the first scan.
     pub fn watch(dir: &Path) -> anyhow::Result<Outbox> {
-        let shared = Arc::new(Shared::default());
+        Outbox::start(dir, false)
+    }
+
+    /// Like [`Outbox::watch`], and removes each e-mail once it has been read, so that the
+    /// folder does not grow during a long run (the soak).
+    pub fn watch_and_remove(dir: &Path) -> anyhow::Result<Outbox> {
+        Outbox::start(dir, true)
+    }
+
+    fn start(dir: &Path, remove_read: bool) -> anyhow::Result<Outbox> {
+        let shared = Arc::new(Shared {
+            remove_read,
+            ..Shared::default()
+        });
         let watcher = Arc::clone(&shared);
         let dir = dir.to_path_buf();
         let thread = std::thread::Builder::new()
@@ -123,8 +138,13 @@ fn scan(dir: &Path, seen: &mut HashSet<OsString>, shared: &Shared) {
             continue;
         }
         let path: PathBuf = entry.path();
-        seen.insert(name);
-        match std::fs::read_to_string(&path)
+        let read = std::fs::read_to_string(&path);
+        if shared.remove_read && read.is_ok() && std::fs::remove_file(&path).is_ok() {
+            // Gone: its name cannot be listed again, so it need not be remembered.
+        } else {
+            seen.insert(name);
+        }
+        match read
             .map_err(anyhow::Error::from)
             .and_then(|raw| verification_code(&raw))
         {
