@@ -21,7 +21,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
 use crate::chain::Hash;
-use crate::keys::{AuditSigningKey, AuditVerifyingKey};
+use crate::keys::{AuditVerifyingKey, CheckpointSigner, SignError};
 
 /// The signature type byte of Ed25519 in signed notes.
 const ED25519: u8 = 0x01;
@@ -61,15 +61,15 @@ impl Checkpoint {
     }
 
     /// The signed note, signed by `key` under the name `self.origin`.
-    pub fn sign(&self, key: &AuditSigningKey) -> String {
+    pub fn sign(&self, key: &dyn CheckpointSigner) -> Result<String, SignError> {
         let body = self.body();
         let mut blob = key_hash(&self.origin, &key.verifying_key()).to_vec();
-        blob.extend_from_slice(&key.sign(body.as_bytes()));
-        format!(
+        blob.extend_from_slice(&key.sign_message(body.as_bytes())?);
+        Ok(format!(
             "{body}\n\u{2014} {} {}\n",
             self.origin,
             STANDARD.encode(blob)
-        )
+        ))
     }
 
     /// Opens `note` with whichever of `keys` names its origin: the current key and those it
@@ -167,6 +167,7 @@ fn key_hash(name: &str, key: &AuditVerifyingKey) -> [u8; 4] {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::keys::AuditSigningKey;
 
     fn checkpoint() -> Checkpoint {
         Checkpoint {
@@ -179,7 +180,7 @@ mod tests {
     #[test]
     fn a_note_has_the_c2sp_shape_and_opens_with_its_key() {
         let key = AuditSigningKey::generate().unwrap();
-        let note = checkpoint().sign(&key);
+        let note = checkpoint().sign(&key).unwrap();
         let mut lines = note.lines();
         assert_eq!(lines.next(), Some("madoguchi/audit/0999"));
         assert_eq!(lines.next(), Some("1048576"));
@@ -198,7 +199,7 @@ mod tests {
     #[test]
     fn a_changed_note_or_another_key_is_refused() {
         let key = AuditSigningKey::generate().unwrap();
-        let note = checkpoint().sign(&key);
+        let note = checkpoint().sign(&key).unwrap();
         let bigger = note.replacen("1048576", "1048577", 1);
         assert_eq!(
             Checkpoint::open(&bigger, &key.verifying_key()),

@@ -60,6 +60,30 @@ pub fn trusted_verifying_keys(keys_dir: &Path) -> Result<Vec<AuditVerifyingKey>,
 const SIGNING_TAG: &str = "madoguchi-audit-signing-key";
 const VERIFYING_TAG: &str = "madoguchi-audit-verifying-key";
 
+/// Whatever signs checkpoints: the key file ([`AuditSigningKey`]) or an Ed25519 key in a
+/// PKCS#11 token (`madoguchi_keyring::token`), which signs without the key leaving it.
+pub trait CheckpointSigner: Send + Sync {
+    /// The public half, which names the log (the checkpoint's origin).
+    fn verifying_key(&self) -> AuditVerifyingKey;
+    /// An Ed25519 signature of `message`.
+    fn sign_message(&self, message: &[u8]) -> Result<[u8; 64], SignError>;
+}
+
+/// A signer failed (a token unreachable or refusing). Never carries key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audit signing key could not sign: {0}")]
+pub struct SignError(pub String);
+
+impl CheckpointSigner for AuditSigningKey {
+    fn verifying_key(&self) -> AuditVerifyingKey {
+        AuditSigningKey::verifying_key(self)
+    }
+
+    fn sign_message(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        Ok(self.sign(message))
+    }
+}
+
 /// The server's checkpoint signing key (zeroized on drop by `ed25519-dalek`).
 pub struct AuditSigningKey {
     key: SigningKey,
@@ -131,7 +155,12 @@ impl AuditVerifyingKey {
     /// Parses the key file's text.
     pub fn parse_file_text(text: &str) -> Result<Self, KeyParseError> {
         let bytes = parse_symmetric_line(text, VERIFYING_TAG)?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyParseError::BadKey)?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// A key from its 32 bytes (a token's `CKA_EC_POINT`).
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyParseError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyParseError::BadKey)?;
         Ok(AuditVerifyingKey { key })
     }
 

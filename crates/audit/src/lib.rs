@@ -21,7 +21,7 @@ pub mod verify;
 pub use chain::{EventContent, GENESIS, Hash, link};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use keys::{
-    AuditSigningKey, AuditVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
-    earlier_verifying_key_file, trusted_verifying_keys,
+    AuditSigningKey, AuditVerifyingKey, CheckpointSigner, SIGNING_KEY_FILE, SignError,
+    VERIFYING_KEY_FILE, earlier_verifying_key_file, trusted_verifying_keys,
 };
 pub use verify::{Finding, Walk};

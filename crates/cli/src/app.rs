@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::Mailbox;
-use madoguchi_audit::AuditSigningKey;
 use madoguchi_documents::{DocumentStore, S3Location};
 use madoguchi_domain::profile::BankProfile;
 use madoguchi_http::{CookiePolicy, Timeouts};
@@ -269,8 +268,12 @@ async fn start_office(
     ));
     let worker = OutboxWorker::new(store.clone(), mail_keys, from, config.transport.clone());
     tasks.spawn(worker.run(stop.clone()));
-    let audit_key_file = config.data.keys().join(madoguchi_audit::SIGNING_KEY_FILE);
-    AuditSigningKey::load(&audit_key_file).context(
+    let audit_token = config
+        .office_token
+        .as_ref()
+        .map(madoguchi_keyring::Token::open)
+        .transpose()?;
+    madoguchi_keyring::load_audit_signer(&config.data.keys(), audit_token.as_ref()).context(
         "cannot load the audit signing key (run `madoguchi keys init`: it adds a missing key)",
     )?;
     let sink = config
@@ -279,7 +282,8 @@ async fn start_office(
         .unwrap_or_else(|| crate::commands::audit::default_sink(&config.data));
     tasks.spawn(checkpoint_audit_log(
         store.clone(),
-        audit_key_file,
+        config.data.keys(),
+        audit_token,
         sink,
         stop.clone(),
     ));
@@ -358,14 +362,15 @@ const CHECKPOINT_EVERY: time::Duration = time::Duration::seconds(60);
 /// checkpoint per size is kept.
 async fn checkpoint_audit_log(
     store: Store,
-    key_file: PathBuf,
+    keys_dir: PathBuf,
+    token: Option<Arc<madoguchi_keyring::Token>>,
     sink: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        // Read each time: `keys rotate audit-signing` takes effect without a restart.
-        let signed = match AuditSigningKey::load(&key_file) {
-            Ok(key) => checkpoint_if_due(&store, &key, &sink).await,
+        // Found each time: `keys rotate audit-signing` takes effect without a restart.
+        let signed = match madoguchi_keyring::load_audit_signer(&keys_dir, token.as_ref()) {
+            Ok(key) => checkpoint_if_due(&store, key.as_ref(), &sink).await,
             Err(e) => Err(e.into()),
         };
         if let Err(e) = signed {
@@ -383,7 +388,7 @@ async fn checkpoint_audit_log(
 
 async fn checkpoint_if_due(
     store: &Store,
-    key: &AuditSigningKey,
+    key: &dyn madoguchi_audit::CheckpointSigner,
     sink: &std::path::Path,
 ) -> anyhow::Result<()> {
     let Some((size, _)) = store.audit_head().await? else {

@@ -355,3 +355,76 @@ async fn a_rotated_audit_signing_key_keeps_earlier_checkpoints_verifiable() {
     std::fs::rename(&moved, &kept).expect("put it back");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() {
+    let Some(token) = SoftToken::create() else {
+        return;
+    };
+    let options = Options {
+        office_token: Some(token.config()),
+        ..Options::unlimited()
+    };
+    let Some(app) = TestApp::spawn_with(Db::Sqlite, options).await else {
+        return;
+    };
+    let staff_add = |name: &'static str| {
+        [
+            "staff",
+            "add",
+            "--username",
+            name,
+            "--role",
+            "auditor",
+            "--scope",
+            "bank",
+        ]
+    };
+    run_ok(&madoguchi(&app, &staff_add("suzuki")).await, "staff add");
+    run_ok(
+        &with_token(&app, &token, &["audit", "checkpoint"]).await,
+        "audit checkpoint (file key)",
+    );
+    run_ok(
+        &with_token(&app, &token, &["keys", "rotate", "audit-signing"]).await,
+        "keys rotate audit-signing into the token",
+    );
+    assert!(
+        !app.data.join("keys/audit-signing.key").exists(),
+        "no audit signing key file is left"
+    );
+    let objects = token.objects();
+    assert!(
+        objects.contains("Private Key Object; EC_EDWARDS"),
+        "{objects}"
+    );
+    assert!(objects.contains("never extractable"), "{objects}");
+
+    run_ok(&madoguchi(&app, &staff_add("kato")).await, "staff add");
+    // Without the token nothing can sign any more; with it, the token signs.
+    let refused = madoguchi(&app, &["audit", "checkpoint"]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("token"));
+    let note = run_ok(
+        &with_token(&app, &token, &["audit", "checkpoint"]).await,
+        "audit checkpoint (token key)",
+    );
+    let origin = madoguchi_audit::AuditVerifyingKey::load(&app.data.join("keys/audit-signing.pub"))
+        .expect("verifying key")
+        .origin();
+    assert!(note.starts_with(&origin), "{note}");
+    let verified = run_ok(
+        &madoguchi(&app, &["audit", "verify", "--format", "json"]).await,
+        "audit verify",
+    );
+    let verified: serde_json::Value = serde_json::from_str(&verified).expect("json");
+    assert_eq!(verified["intact"], true, "{verified}");
+    // `keys init` after an upgrade leaves the token's keys alone.
+    let core = app.core_private_key.display().to_string();
+    run_ok(
+        &madoguchi(&app, &["keys", "init", "--core-private-key", &core]).await,
+        "keys init",
+    );
+    assert!(!app.data.join("keys/audit-signing.key").exists());
+    app.stop().await;
+}

@@ -201,7 +201,16 @@ pub fn init_keys(
     ] {
         let key_path = keys_dir.join(key_name);
         let pub_path = keys_dir.join(pub_name);
-        let (key_outcome, pub_outcome) = ensure_pair(&key_path, &pub_path, role)?;
+        // A P-256 office.pub names a key in a PKCS#11 token: no key file to pair it with.
+        let in_token = role == KeyRole::Office
+            && !exists(&key_path)?
+            && madoguchi_seal::OfficePublicKey::load(&pub_path)
+                .is_ok_and(|k| matches!(k, madoguchi_seal::OfficePublicKey::P256(_)));
+        let (key_outcome, pub_outcome) = if in_token {
+            (KeyInitOutcome::Skipped(IN_TOKEN), KeyInitOutcome::Kept)
+        } else {
+            ensure_pair(&key_path, &pub_path, role)?
+        };
         report.push(&key_path, what_key, key_outcome);
         report.push(&pub_path, what_pub, pub_outcome);
     }
@@ -238,7 +247,16 @@ pub fn init_keys(
     // The audit signing key: signs checkpoints of the audit log's hash chain.
     let key_path = keys_dir.join(madoguchi_audit::SIGNING_KEY_FILE);
     let pub_path = keys_dir.join(madoguchi_audit::VERIFYING_KEY_FILE);
-    let (key_outcome, pub_outcome) = ensure_signing::<AuditSigningKey>(&key_path, &pub_path)?;
+    // Rotated into a token (`keys rotate audit-signing --pkcs11-…`): the key file is gone and
+    // the current verifying key is also kept under its id.
+    let in_token = !exists(&key_path)?
+        && AuditVerifyingKey::load(&pub_path)
+            .is_ok_and(|k| madoguchi_audit::earlier_verifying_key_file(&keys_dir, &k).exists());
+    let (key_outcome, pub_outcome) = if in_token {
+        (KeyInitOutcome::Skipped(IN_TOKEN), KeyInitOutcome::Kept)
+    } else {
+        ensure_signing::<AuditSigningKey>(&key_path, &pub_path)?
+    };
     report.push(&key_path, "audit signing key", key_outcome);
     report.push(&pub_path, "audit verifying key", pub_outcome);
 
@@ -252,6 +270,9 @@ pub fn init_keys(
     report.push(&pub_path, "core-banking public key", pub_outcome);
     Ok(report)
 }
+
+/// Why `keys init` writes no key file for a key that lives in a PKCS#11 token.
+const IN_TOKEN: &str = "held in the PKCS#11 token";
 
 fn exists(path: &Path) -> Result<bool, InitError> {
     path.try_exists().map_err(io_err(path))

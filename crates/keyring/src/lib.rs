@@ -30,5 +30,7 @@ pub use init::{InitError, KeyInitEntry, KeyInitOutcome, KeyInitReport, init_keys
 pub use mail::MailKeyring;
 pub use office::{OfficeKey, OfficeKeyring, RecordDecryptor};
 pub use private_key::PrivateKey;
-pub use rotation::{OfficeKeyError, OfficeKeySource, Rotated, RotationError};
-pub use token::{KeyProtection, Token, TokenConfig, TokenError, TokenKey};
+pub use rotation::{
+    AuditSignerError, OfficeKeyError, OfficeKeySource, Rotated, RotationError, load_audit_signer,
+};
+pub use token::{KeyProtection, Token, TokenAuditKey, TokenConfig, TokenError, TokenKey};

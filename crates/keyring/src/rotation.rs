@@ -172,7 +172,13 @@ pub struct RotatedAuditKey {
 /// Replaces the audit signing key. The earlier verifying key stays as
 /// `audit-signing.<id>.pub`, so `audit verify` still opens every checkpoint it signed; the
 /// earlier private key is gone (nothing needs it: checkpoints are only ever signed anew).
-pub fn rotate_audit_signing_key(keys_dir: &Path) -> Result<RotatedAuditKey, RotationError> {
+///
+/// With a token, the new key is generated inside it (Ed25519, never extractable) and the key
+/// file, if any, is deleted.
+pub fn rotate_audit_signing_key(
+    keys_dir: &Path,
+    token: Option<&Arc<Token>>,
+) -> Result<RotatedAuditKey, RotationError> {
     use madoguchi_audit::{
         AuditSigningKey, AuditVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
         earlier_verifying_key_file,
@@ -187,21 +193,38 @@ pub fn rotate_audit_signing_key(keys_dir: &Path) -> Result<RotatedAuditKey, Rota
             false,
         )?;
     }
-    let key = AuditSigningKey::generate().map_err(InitError::from)?;
-    let public = key.verifying_key();
-    // Trusted before it signs anything; then the key; then the file naming it current.
-    write_file(
-        &earlier_verifying_key_file(keys_dir, &public),
-        public.to_file_text().as_bytes(),
-        PUBLIC_MODE,
-        false,
-    )?;
-    write_file(
-        &keys_dir.join(SIGNING_KEY_FILE),
-        key.to_file_text().as_bytes(),
-        PRIVATE_MODE,
-        true,
-    )?;
+    let key_file = keys_dir.join(SIGNING_KEY_FILE);
+    // Each new key is trusted (kept under its id) before it signs anything; then the key; last
+    // the file naming it current.
+    let public = match token {
+        Some(token) => {
+            let public = token.generate_audit_key()?;
+            let trusted = earlier_verifying_key_file(keys_dir, &public);
+            write_file(
+                &trusted,
+                public.to_file_text().as_bytes(),
+                PUBLIC_MODE,
+                false,
+            )?;
+            if key_file.exists() {
+                fs::remove_file(&key_file).map_err(io_err(&key_file))?;
+            }
+            public
+        }
+        None => {
+            let key = AuditSigningKey::generate().map_err(InitError::from)?;
+            let public = key.verifying_key();
+            let trusted = earlier_verifying_key_file(keys_dir, &public);
+            write_file(
+                &trusted,
+                public.to_file_text().as_bytes(),
+                PUBLIC_MODE,
+                false,
+            )?;
+            write_file(&key_file, key.to_file_text().as_bytes(), PRIVATE_MODE, true)?;
+            public
+        }
+    };
     write_file(
         &keys_dir.join(VERIFYING_KEY_FILE),
         public.to_file_text().as_bytes(),
@@ -212,6 +235,46 @@ pub fn rotate_audit_signing_key(keys_dir: &Path) -> Result<RotatedAuditKey, Rota
         previous_origin: previous.origin(),
         current_origin: public.origin(),
     })
+}
+
+/// The key that signs checkpoints now: the one `audit-signing.pub` names, from
+/// `audit-signing.key` or from the token.
+pub fn load_audit_signer(
+    keys_dir: &Path,
+    token: Option<&Arc<Token>>,
+) -> Result<Box<dyn madoguchi_audit::CheckpointSigner>, AuditSignerError> {
+    use madoguchi_audit::{
+        AuditSigningKey, AuditVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
+    };
+    let current = AuditVerifyingKey::load(&keys_dir.join(VERIFYING_KEY_FILE))?;
+    let key_file = keys_dir.join(SIGNING_KEY_FILE);
+    if key_file.exists() {
+        let key = AuditSigningKey::load(&key_file)?;
+        if key.verifying_key() == current {
+            return Ok(Box::new(key));
+        }
+    }
+    if let Some(token) = token
+        && let Some(key) = token.audit_key()?
+        && madoguchi_audit::CheckpointSigner::verifying_key(&key) == current
+    {
+        return Ok(Box::new(key));
+    }
+    Err(AuditSignerError::NotHeld(current.origin()))
+}
+
+/// The audit signing key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditSignerError {
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(
+        "audit-signing.pub names {0}, but neither audit-signing.key nor the token (--pkcs11-*) \
+         holds its private key: restore it, or run `madoguchi keys rotate audit-signing`"
+    )]
+    NotHeld(String),
 }
 
 /// Deletes an earlier back-office key once `in_use` (data keys still wrapped to it) is zero and

@@ -12,15 +12,23 @@ use std::sync::{Arc, Mutex};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as Pkcs11Error, RvError};
 use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
+use madoguchi_audit::{AuditVerifyingKey, CheckpointSigner, SignError};
 use madoguchi_seal::{KeyId, P256PublicKey};
 use zeroize::Zeroizing;
 
 /// `CKA_LABEL` of every back-office key pair madoguchi creates in a token.
 pub const OFFICE_KEY_LABEL: &str = "madoguchi-office";
+
+/// `CKA_LABEL` of the audit signing key (Ed25519) in a token.
+pub const AUDIT_KEY_LABEL: &str = "madoguchi-audit";
+
+/// DER of the Ed25519 curve OID 1.3.101.112, as `CKA_EC_PARAMS` wants it.
+const ED25519_EC_PARAMS: [u8; 5] = [0x06, 0x03, 0x2b, 0x65, 0x70];
 
 /// DER of the named curve prime256v1 (OID 1.2.840.10045.3.1.7), as `CKA_EC_PARAMS` wants it.
 const P256_EC_PARAMS: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
@@ -231,6 +239,70 @@ impl Token {
         Ok(key)
     }
 
+    /// Generates a new audit signing key pair (Ed25519) inside the token, sensitive and never
+    /// extractable, and destroys the earlier ones (checkpoints they signed are verified with the
+    /// verifying keys kept in the keys folder). Returns its verifying key.
+    pub fn generate_audit_key(&self) -> Result<AuditVerifyingKey, TokenError> {
+        let session = self.session();
+        let earlier = session
+            .find_objects(&[Attribute::Label(AUDIT_KEY_LABEL.as_bytes().to_vec())])
+            .map_err(op("list the audit keys"))?;
+        let label = Attribute::Label(AUDIT_KEY_LABEL.as_bytes().to_vec());
+        let public_template = [
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::EcParams(ED25519_EC_PARAMS.to_vec()),
+            Attribute::Verify(true),
+            label.clone(),
+        ];
+        let private_template = [
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Sign(true),
+            Attribute::Derive(false),
+            label,
+        ];
+        let (public, _private) = session
+            .generate_key_pair(
+                &Mechanism::EccEdwardsKeyPairGen,
+                &public_template,
+                &private_template,
+            )
+            .map_err(op("generate an Ed25519 key pair"))?;
+        let key = ed25519_public(&session, public)?;
+        for object in earlier {
+            session
+                .destroy_object(object)
+                .map_err(op("destroy an earlier audit key"))?;
+        }
+        Ok(key)
+    }
+
+    /// The audit signing key in the token, if there is one.
+    pub fn audit_key(self: &Arc<Self>) -> Result<Option<TokenAuditKey>, TokenError> {
+        let session = self.session();
+        let label = Attribute::Label(AUDIT_KEY_LABEL.as_bytes().to_vec());
+        let find = |class| {
+            session
+                .find_objects(&[Attribute::Class(class), label.clone()])
+                .map_err(op("find the audit key"))
+        };
+        let (Some(private), Some(public)) = (
+            find(ObjectClass::PRIVATE_KEY)?.into_iter().next(),
+            find(ObjectClass::PUBLIC_KEY)?.into_iter().next(),
+        ) else {
+            return Ok(None);
+        };
+        let public = ed25519_public(&session, public)?;
+        Ok(Some(TokenAuditKey {
+            token: Arc::clone(self),
+            handle: private,
+            public,
+        }))
+    }
+
     /// Destroys a back-office key pair (retirement, once no record is wrapped to it).
     pub fn destroy_office_key(&self, key_id: KeyId) -> Result<bool, TokenError> {
         let session = self.session();
@@ -286,6 +358,60 @@ impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Token").field("label", &self.label).finish()
     }
+}
+
+/// The audit signing key in a token: it signs checkpoints with `CKM_EDDSA`; the private key
+/// never leaves the token.
+pub struct TokenAuditKey {
+    token: Arc<Token>,
+    handle: ObjectHandle,
+    public: AuditVerifyingKey,
+}
+
+impl CheckpointSigner for TokenAuditKey {
+    fn verifying_key(&self) -> AuditVerifyingKey {
+        self.public.clone()
+    }
+
+    fn sign_message(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        let session = self.token.session();
+        let mechanism = Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure));
+        let signature = session
+            .sign(&mechanism, self.handle, message)
+            .map_err(|e| SignError(e.to_string()))?;
+        signature
+            .try_into()
+            .map_err(|_| SignError("the token's signature is not 64 bytes".to_string()))
+    }
+}
+
+impl fmt::Debug for TokenAuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenAuditKey({})", self.public.origin())
+    }
+}
+
+/// `CKA_EC_POINT` of an Ed25519 public key: a DER OCTET STRING around its 32 bytes.
+fn ed25519_public(
+    session: &Session,
+    handle: ObjectHandle,
+) -> Result<AuditVerifyingKey, TokenError> {
+    let der = session
+        .get_attributes(handle, &[AttributeType::EcPoint])
+        .map_err(op("read the audit key"))?
+        .into_iter()
+        .find_map(|a| match a {
+            Attribute::EcPoint(p) => Some(p),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let bytes: [u8; 32] = match der.as_slice() {
+        [0x04, 0x20, point @ ..] => point.try_into().ok(),
+        point => point.try_into().ok(),
+    }
+    .ok_or_else(|| TokenError::BadKey("(bad Ed25519 point)".to_string()))?;
+    AuditVerifyingKey::from_bytes(&bytes)
+        .map_err(|_| TokenError::BadKey("(bad Ed25519 point)".to_string()))
 }
 
 /// One back-office key pair in a token: its handle and public key.

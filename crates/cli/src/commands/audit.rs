@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use madoguchi_audit::{AuditSigningKey, AuditVerifyingKey, Checkpoint, SIGNING_KEY_FILE, Walk};
+use madoguchi_audit::{AuditVerifyingKey, Checkpoint, CheckpointSigner, Walk};
 use madoguchi_store::{AuditCheckpointRow, AuditLink, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -174,7 +174,7 @@ async fn verify(cli: &Cli, sink: Option<&Path>, format: PrintFormat) -> anyhow::
 /// database and appends it to the sink. Returns it.
 pub async fn write_checkpoint(
     store: &Store,
-    key: &AuditSigningKey,
+    key: &dyn CheckpointSigner,
     sink: &Path,
 ) -> anyhow::Result<Option<String>> {
     let Some((size, head)) = store.audit_head().await? else {
@@ -193,7 +193,7 @@ pub async fn write_checkpoint(
         size: u64::try_from(size).unwrap_or(0),
         root,
     };
-    let note = checkpoint.sign(key);
+    let note = checkpoint.sign(key)?;
     let kept = store
         .insert_audit_checkpoint(&AuditCheckpointRow {
             size,
@@ -210,11 +210,14 @@ pub async fn write_checkpoint(
 
 async fn checkpoint(cli: &Cli, sink: Option<&Path>) -> anyhow::Result<()> {
     let data = DataDir::open(&cli.data_dir)?;
-    let key = AuditSigningKey::load(&data.keys().join(SIGNING_KEY_FILE))
+    let token = crate::commands::keys::token_config(cli)?
+        .map(|config| madoguchi_keyring::Token::open(&config))
+        .transpose()?;
+    let key = madoguchi_keyring::load_audit_signer(&data.keys(), token.as_ref())
         .context("cannot load the audit signing key")?;
     let sink = sink.map_or_else(|| default_sink(&data), Path::to_path_buf);
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
-    let result = write_checkpoint(&store, &key, &sink).await;
+    let result = write_checkpoint(&store, key.as_ref(), &sink).await;
     store.close().await;
     match result? {
         Some(note) => print!("{note}"),

@@ -90,7 +90,10 @@ pub async fn rotate(cli: &Cli, key: RotatedKey) -> anyhow::Result<()> {
 
 async fn rotate_audit_signing(cli: &Cli) -> anyhow::Result<()> {
     let (data, store) = open(cli).await?;
-    let rotated = rotate_audit_signing_key(&data.keys())?;
+    let token = token_config(cli)?
+        .map(|config| Token::open(&config))
+        .transpose()?;
+    let rotated = rotate_audit_signing_key(&data.keys(), token.as_ref())?;
     store
         .insert_audit_event(&madoguchi_store::AuditEventRow {
             id: uuid::Uuid::now_v7(),
