@@ -198,15 +198,19 @@ async fn a_clean_layout_scores_100_and_each_break_is_high_and_stops_serve() {
     serve_refuses(&layout, &[], &wrong, "MDG-KEY-04").await;
     std::fs::remove_file(&wrong_pin).expect("rm");
 
-    // An office key file left on the host beside the token: medium, so serve still starts.
+    // An office key file left on the host beside the token: medium (a key file), and low (an
+    // earlier key that wraps nothing, still to retire); serve still starts.
     let left = layout.data.join("keys").join("office.0123456789abcdef.key");
     std::fs::copy(&mail_key, &left).expect("copy");
     let (out, report) = doctor(&layout, &[], &[]).await;
     assert_eq!(
         failed(&report),
-        vec![("MDG-KEY-03".to_owned(), "medium".to_owned())]
+        vec![
+            ("MDG-KEY-03".to_owned(), "medium".to_owned()),
+            ("MDG-KEY-05".to_owned(), "low".to_owned())
+        ]
     );
-    assert_eq!(out.status.code(), Some(0), "a medium finding only");
+    assert_eq!(out.status.code(), Some(0), "no high finding");
     std::fs::remove_file(&left).expect("rm");
 
     // The core-banking private key copied beside the data.

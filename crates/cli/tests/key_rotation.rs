@@ -104,6 +104,28 @@ fn backdate_office_pub(app: &TestApp) {
         .expect("set mtime");
 }
 
+/// `doctor`'s MDG-KEY-05 (an unfinished rotation): its findings, empty when it passes.
+async fn unfinished_rotation(app: &TestApp) -> Vec<String> {
+    let out = madoguchi(app, &["doctor", "--format", "json"]).await;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let check = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "MDG-KEY-05")
+        .expect("MDG-KEY-05 is checked")
+        .clone();
+    check["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn audit_actions(app: &TestApp) -> Vec<String> {
     app.store()
         .recent_audit_events(500)
@@ -148,8 +170,22 @@ async fn rotate_file_key(db: Db) {
         "the current key is never retired"
     );
 
+    let pending = unfinished_rotation(&app).await;
+    assert!(
+        pending
+            .iter()
+            .any(|f| f.contains("still wrapped to the earlier key") && f.contains(&old_key)),
+        "{pending:?}"
+    );
+
     let out = run_ok(&madoguchi(&app, &["keys", "rewrap"]).await, "keys rewrap");
     assert!(out.contains("data keys moved"), "{out}");
+    let pending = unfinished_rotation(&app).await;
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(
+        pending[0].contains("wraps no data key any more"),
+        "{pending:?}"
+    );
     let now = counts(&app).await;
     assert!(
         now.iter().all(|(k, _)| *k == new_key),
@@ -166,6 +202,7 @@ async fn rotate_file_key(db: Db) {
         "keys retire",
     );
     assert!(!app.data.join(format!("keys/office.{old_key}.key")).exists());
+    assert_eq!(unfinished_rotation(&app).await, Vec::<String>::new());
 
     // With the old key gone, the records, old and new, still open (a sample: detection
     // holds a member of staff who reads too many customers in an hour).

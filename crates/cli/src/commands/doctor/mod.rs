@@ -116,6 +116,10 @@ pub async fn all_checks(deployment: &Deployment, store: &Store) -> anyhow::Resul
     };
     let staff = store.list_staff().await?;
     outcomes.extend(operations::run(&staff, &jobs, OffsetDateTime::now_utc()));
+    outcomes.push(office_key::rotation(
+        deployment,
+        &store.data_key_counts().await?,
+    ));
     Ok(Report::new(outcomes))
 }
 

@@ -27,6 +27,48 @@ pub const TOKEN_KEY: Check = Check {
     reference: "ASVS 4.0.3 V6.4.2; FIPS 140-3 key management",
 };
 
+pub const UNFINISHED_ROTATION: Check = Check {
+    id: "MDG-KEY-05",
+    severity: Severity::Low,
+    title: "A back-office key rotation is unfinished",
+    risk: "An earlier key still opens records: whoever copied it reads them until the rewrap and the retirement are done.",
+    fix: "`madoguchi keys rewrap` (the server also does it in the background), then `madoguchi keys retire KEY_ID`.",
+    reference: "ASVS 4.0.3 V6.2.4; NIST SP 800-57 Part 1 §5.3",
+};
+
+/// Data keys still wrapped to keys other than the current one, and earlier key files that wrap
+/// nothing any more. `counts`: data keys per key id, from the database.
+pub fn rotation(d: &Deployment, counts: &[(String, i64)]) -> Outcome {
+    let keys = d.data_dir.join("keys");
+    let Ok(current) =
+        madoguchi_seal::OfficePublicKey::load(&keys.join(madoguchi_seal::keyfile::OFFICE_PUB))
+    else {
+        return Outcome::pass(UNFINISHED_ROTATION);
+    };
+    let current = current.key_id().to_string();
+    let mut findings: Vec<String> = counts
+        .iter()
+        .filter(|(id, n)| *id != current && *n > 0)
+        .map(|(id, n)| format!("{n} data keys are still wrapped to the earlier key {id}"))
+        .collect();
+    for file in previous_office_key_files(&keys).unwrap_or_default() {
+        let id = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("office."))
+            .and_then(|n| n.strip_suffix(".key"))
+            .unwrap_or_default()
+            .to_owned();
+        if !counts.iter().any(|(k, n)| *k == id && *n > 0) {
+            findings.push(format!(
+                "the earlier key {id} ({}) wraps no data key any more: retire it",
+                file.display()
+            ));
+        }
+    }
+    Outcome::from_findings(UNFINISHED_ROTATION, findings)
+}
+
 /// Both checks; only for a process that serves the back office.
 pub fn run(d: &Deployment) -> Vec<Outcome> {
     if !d.serves_office() {
