@@ -289,7 +289,7 @@ async fn read(
 }
 
 /// The hidden CSRF field of a page (askama escapes `+`, `/` and `=`).
-fn csrf_of(html: &str) -> Option<String> {
+pub(crate) fn csrf_of(html: &str) -> Option<String> {
     let (_, after) = html.split_once(r#"name="csrf" value=""#)?;
     let (value, _) = after.split_once('"')?;
     Some(

@@ -9,23 +9,13 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use totp_rs::{Builder, Secret};
 
+use crate::flow::csrf_of;
+
 /// A signed-in member of staff.
 #[derive(Clone)]
 pub struct Staff {
     client: reqwest::Client,
     base: String,
-}
-
-/// `field="…"` values of a page: the CSRF token, with the entities the templates write.
-fn csrf_of(page: &str) -> Option<String> {
-    let (_, after) = page.split_once(r#"name="csrf" value=""#)?;
-    let (value, _) = after.split_once('"')?;
-    Some(
-        value
-            .replace("&#x2b;", "+")
-            .replace("&#x2f;", "/")
-            .replace("&#61;", "="),
-    )
 }
 
 /// The TOTP seed shown on the enrolment page (base32, spaces removed).
