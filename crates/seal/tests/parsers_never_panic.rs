@@ -3,7 +3,7 @@
 
 use madoguchi_seal::{
     BlindIndex, BlindIndexKey, CsrfKey, DraftSecret, EncryptedFields, KeyId, PublicKey,
-    SealedMessage, SealedSecret, WrappedKey, suite,
+    SealedMessage, SealedSecret, WrapScheme, WrappedKey, suite,
 };
 use proptest::prelude::*;
 
@@ -17,8 +17,14 @@ proptest! {
             let _ = (s.key_id(), s.kind(), s.encapped_key().len(), s.ciphertext().len());
         }
         if let Ok(w) = WrappedKey::from_stored(bytes.clone()) {
-            prop_assert_eq!(w.encapped_key().len(), 32);
+            // v1: an X25519 encapsulated key; v2: an ephemeral P-256 point (SEC1, 65 bytes).
+            let encapped = match w.scheme() {
+                WrapScheme::HpkeX25519 => 32,
+                WrapScheme::EcdhP256 => 65,
+            };
+            prop_assert_eq!(w.encapped_key().len(), encapped);
             prop_assert_eq!(w.ciphertext().len(), 48);
+            prop_assert_eq!(w.as_bytes(), &bytes[..]);
         }
         if let Ok(m) = SealedMessage::from_stored(bytes.clone()) {
             prop_assert_eq!(m.encapped_key().len(), 32);
