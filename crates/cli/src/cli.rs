@@ -510,6 +510,8 @@ pub enum RotatedKey {
     Office,
     /// The key that signs audit checkpoints.
     AuditSigning,
+    /// The HMAC key of e-mail blind indexes and code MACs.
+    BlindIndex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -525,7 +527,9 @@ pub enum KeysCommand {
     /// key pair becomes current (in the token with --pkcs11-module, else a key file); earlier
     /// keys stay until retired, and a running server picks the new key up by itself and moves
     /// old records to it in the background. `audit-signing`: a new checkpoint signing key; the
-    /// earlier verifying key is kept so old checkpoints still verify.
+    /// earlier verifying key is kept so old checkpoints still verify. `blind-index`: a new
+    /// e-mail index key; the replaced one stays as blind-index.previous.key (look-ups try
+    /// both) while the server re-indexes the stored rows.
     Rotate {
         #[arg(value_enum, default_value_t = RotatedKey::Office)]
         key: RotatedKey,
@@ -533,14 +537,19 @@ pub enum KeysCommand {
     /// Move every data key still wrapped to an earlier back-office key to the current one now
     /// (the server also does this in the background).
     Rewrap,
+    /// Recompute now every stored e-mail index an earlier blind-index key computed (the server
+    /// also does this in the background while blind-index.previous.key exists).
+    Reindex,
     /// Delete an earlier back-office key once no data key uses it and the rotation is at least
-    /// ten minutes old.
+    /// ten minutes old; `blind-index`: delete blind-index.previous.key once every stored index
+    /// is re-computed (a last re-index runs first) and the rotation is ten minutes old.
     Retire {
-        /// The key id (16 hexadecimal characters, as `keys status` lists it).
+        /// The key id (16 hexadecimal characters, as `keys status` lists it), or `blind-index`.
         key_id: String,
     },
-    /// List the back-office keys: the current one, earlier ones, where each lives and how many
-    /// data keys are wrapped to it.
+    /// List the back-office keys (the current one, earlier ones, where each lives and how many
+    /// data keys are wrapped to it) and the blind-index keys (how many stored e-mail indexes
+    /// each computed).
     Status {
         #[arg(long, value_enum, default_value_t = PrintFormat::Text)]
         format: PrintFormat,

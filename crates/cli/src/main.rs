@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             }
             Command::Keys(KeysCommand::Rotate { key }) => commands::keys::rotate(&cli, *key).await,
             Command::Keys(KeysCommand::Rewrap) => commands::keys::rewrap(&cli).await,
+            Command::Keys(KeysCommand::Reindex) => commands::keys::reindex(&cli).await,
             Command::Keys(KeysCommand::Retire { key_id }) => {
                 commands::keys::retire(&cli, key_id).await
             }

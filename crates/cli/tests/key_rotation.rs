@@ -36,17 +36,29 @@ fn office_pub_key_id(app: &TestApp) -> String {
     key.key_id().to_string()
 }
 
-/// Submits applications until the public site wraps one to `key_id` (it re-reads office.pub
-/// every few seconds), and returns them all.
+/// Submits applications until the public site wraps one's data key to `key_id` (it re-reads
+/// office.pub every few seconds), and returns them all.
 async fn submit_until_wrapped_to(app: &TestApp, key_id: &str) -> Vec<Submitted> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut submitted = Vec::new();
     loop {
-        submitted.push(submit(app).await);
-        let now = counts(app).await;
-        if now.iter().any(|(k, n)| k == key_id && *n > 0) {
+        let record = submit(app).await;
+        let id = app
+            .store()
+            .application_id_by_receipt(&record.receipt)
+            .await
+            .expect("lookup")
+            .expect("application exists");
+        submitted.push(record);
+        let wrapped = app
+            .store()
+            .data_keys_wrapped_to(key_id, None, 100_000)
+            .await
+            .expect("data keys");
+        if wrapped.iter().any(|k| k.record_id == id) {
             return submitted;
         }
+        let now = counts(app).await;
         assert!(
             Instant::now() < deadline,
             "the public site never wrapped to the rotated key {key_id}: {now:?}"
@@ -306,7 +318,8 @@ async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it
         &with_token(&app, &token, &["keys", "status", "--format", "json"]).await,
         "keys status",
     );
-    let rows: serde_json::Value = serde_json::from_str(&status).expect("json");
+    let status: serde_json::Value = serde_json::from_str(&status).expect("json");
+    let rows = &status["office"];
     assert_eq!(rows.as_array().map(Vec::len), Some(1), "{status}");
     assert_eq!(rows[0]["held_in"], "token");
     assert_eq!(rows[0]["current"], true);
@@ -464,4 +477,293 @@ async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() 
     );
     assert!(!app.data.join("keys/audit-signing.key").exists());
     app.stop().await;
+}
+
+// --- The blind-index key ----------------------------------------------------------------------
+
+/// The blind-index key file's key.
+fn blind_key(app: &TestApp, file: &str) -> madoguchi_seal::BlindIndexKey {
+    madoguchi_seal::BlindIndexKey::load(&app.data.join("keys").join(file)).expect(file)
+}
+
+/// Pretends `blind-index.key` was written eleven minutes ago (past the retirement grace).
+fn backdate_blind_index_key(app: &TestApp) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(app.data.join("keys/blind-index.key"))
+        .expect("blind-index.key");
+    file.set_modified(SystemTime::now() - Duration::from_secs(11 * 60))
+        .expect("set mtime");
+}
+
+/// Stored e-mail indexes per blind-index key id (`None`: written before ids were kept).
+async fn index_keys(app: &TestApp) -> Vec<(Option<String>, i64)> {
+    let mut counts: Vec<(Option<String>, i64)> = Vec::new();
+    for (_, key, n) in app.store().email_index_key_counts().await.expect("counts") {
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, total)) => *total += n,
+            None => counts.push((key, n)),
+        }
+    }
+    counts
+}
+
+/// Every status-check e-mail to `to` in the outbox folder so far.
+fn status_mails(app: &TestApp, to: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(app.data.join("outbox")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|raw| common::decoded_mail(&raw))
+        .filter(|mail| {
+            mail.contains(&format!("To: {to}")) && mail.contains("お申込み状況の確認画面")
+        })
+        .collect()
+}
+
+/// Starts a status check through the API; returns its id and the code of its new e-mail.
+async fn start_status_check(app: &TestApp, record: &Submitted) -> (String, String) {
+    let to = &record.applicant.email;
+    let seen = status_mails(app, to);
+    let started = common::reservation::api_post(
+        app,
+        "/api/v1/status-checks",
+        &serde_json::json!({ "receipt_number": record.receipt, "email": to }),
+    )
+    .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    let check_id = started.json["check_id"]
+        .as_str()
+        .expect("check_id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(mail) = status_mails(app, to)
+            .into_iter()
+            .find(|m| !seen.contains(m))
+        {
+            return (check_id, common::applicant::code_in(&mail));
+        }
+        assert!(Instant::now() < deadline, "no status code e-mail to {to}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Confirms a status check: the application's status, or the HTTP status it was refused with.
+async fn confirm_status_check(app: &TestApp, check_id: &str, code: &str) -> Result<String, u16> {
+    let shown = common::reservation::api_post(
+        app,
+        &format!("/api/v1/status-checks/{check_id}/confirm"),
+        &serde_json::json!({ "code": code }),
+    )
+    .await;
+    match shown.status {
+        200 => Ok(shown.json["status"].as_str().unwrap_or_default().to_owned()),
+        other => Err(other),
+    }
+}
+
+/// The applicant's status through the API, from the start to the code.
+async fn status_of(app: &TestApp, record: &Submitted) -> Result<String, u16> {
+    let (check_id, code) = start_status_check(app, record).await;
+    confirm_status_check(app, &check_id, &code).await
+}
+
+/// Tries one more booking for `visitor` (who holds the profile's maximum): the API's answer.
+async fn one_booking_too_many(app: &TestApp, visitor: &common::reservation::Visitor) -> String {
+    use common::reservation::{api_post, slots};
+    let listed = slots(app, "naha").await;
+    let slot = listed
+        .iter()
+        .rev()
+        .find(|s| s.free > 0)
+        .expect("a free slot");
+    let answer = api_post(
+        app,
+        "/api/v1/bookings",
+        &visitor.json("naha", &slot.starts_at),
+    )
+    .await;
+    assert_eq!(answer.status, 409, "{}", answer.text);
+    answer.code().to_owned()
+}
+
+async fn rotate_blind_index(db: Db) {
+    use common::reservation::{Visitor, book_by_api, slots};
+    let options = Options {
+        profile_edits: vec![(
+            "max_future_bookings_per_email = 3",
+            "max_future_bookings_per_email = 2",
+        )],
+        ..Options::unlimited()
+    };
+    let Some(app) = TestApp::spawn_with(db, options).await else {
+        return;
+    };
+    // Before the rotation: two applications, and an address holding its two bookings.
+    let before = [submit(&app).await, submit(&app).await];
+    let visitor = Visitor::new();
+    let listed = slots(&app, "naha").await;
+    book_by_api(&app, "naha", &listed[0], &visitor).await;
+    book_by_api(&app, "naha", &listed[1], &visitor).await;
+    let old_key = blind_key(&app, "blind-index.key");
+    let old_id = old_key.key_id().to_string();
+    assert_eq!(
+        index_keys(&app).await,
+        vec![(Some(old_id.clone()), 4)],
+        "every stored index names its key"
+    );
+
+    let out = run_ok(
+        &madoguchi(&app, &["keys", "rotate", "blind-index"]).await,
+        "keys rotate blind-index",
+    );
+    let new_key = blind_key(&app, "blind-index.key");
+    let new_id = new_key.key_id().to_string();
+    assert_ne!(old_id, new_id);
+    assert!(out.contains(&new_id), "{out}");
+    assert_eq!(
+        blind_key(&app, "blind-index.previous.key")
+            .key_id()
+            .to_string(),
+        old_id,
+        "the replaced key is kept while rows need it"
+    );
+    let refused = madoguchi(&app, &["keys", "rotate", "blind-index"]).await;
+    assert!(!refused.status.success(), "one rotation at a time");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unfinished"));
+
+    // The running public site indexes new records with the new key (it re-reads the key files
+    // every 10 s) ...
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut during = Vec::new();
+    while !index_keys(&app)
+        .await
+        .iter()
+        .any(|(k, _)| k.as_deref() == Some(&new_id))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the public site kept the old key"
+        );
+        during.push(submit(&app).await);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let during = during.pop().expect("an application under the new key");
+    // ... and still finds what the old key indexed: a status check, and the address's bookings.
+    assert_eq!(
+        status_of(&app, &before[0]).await.as_deref(),
+        Ok("submitted")
+    );
+    assert_eq!(status_of(&app, &during).await.as_deref(), Ok("submitted"));
+    assert_eq!(
+        one_booking_too_many(&app, &visitor).await,
+        "too-many-bookings"
+    );
+    // A status check whose code is typed after the re-index.
+    let (pending_check, pending_code) = start_status_check(&app, &before[1]).await;
+
+    let pending = unfinished_rotation(&app).await;
+    assert!(
+        pending
+            .iter()
+            .any(|f| f.contains("still need the earlier blind-index key") && f.contains(&old_id)),
+        "{pending:?}"
+    );
+    let out = run_ok(&madoguchi(&app, &["keys", "reindex"]).await, "keys reindex");
+    assert!(out.contains("e-mail indexes moved"), "{out}");
+    assert!(
+        out.contains("0 stored indexes are not computed by it"),
+        "{out}"
+    );
+    let now = index_keys(&app).await;
+    assert!(
+        now.iter().all(|(k, _)| k.as_deref() == Some(&new_id)),
+        "every stored index is the new key's: {now:?}"
+    );
+    // The rows hold the new key's index of each address, and no longer the old key's.
+    for record in before.iter().chain([&during]) {
+        let email = record.applicant.email.to_ascii_lowercase();
+        let old = old_key.email_index(&email);
+        let new = new_key.email_index(&email);
+        let store = app.store();
+        let found = store
+            .application_status(&record.receipt, [new.as_bytes(), new.as_bytes()])
+            .await
+            .expect("status");
+        assert!(found.is_some(), "{} re-indexed", record.receipt);
+        let stale = store
+            .application_status(&record.receipt, [old.as_bytes(), old.as_bytes()])
+            .await
+            .expect("status");
+        assert!(stale.is_none(), "{} keeps no old index", record.receipt);
+    }
+    assert_eq!(
+        confirm_status_check(&app, &pending_check, &pending_code)
+            .await
+            .as_deref(),
+        Ok("submitted"),
+        "a status check started before the re-index"
+    );
+
+    // Retiring: too soon first (a process may still index with the old key), then done.
+    let refused = madoguchi(&app, &["keys", "retire", "blind-index"]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("retire it after"));
+    let pending = unfinished_rotation(&app).await;
+    assert!(
+        pending
+            .iter()
+            .any(|f| f.contains("keys retire blind-index")),
+        "{pending:?}"
+    );
+    backdate_blind_index_key(&app);
+    run_ok(
+        &madoguchi(&app, &["keys", "retire", "blind-index"]).await,
+        "keys retire blind-index",
+    );
+    assert!(!app.data.join("keys/blind-index.previous.key").exists());
+    assert_eq!(unfinished_rotation(&app).await, Vec::<String>::new());
+
+    // With the old key gone, every record is still found by its address.
+    for record in before.iter().chain([&during]) {
+        assert_eq!(status_of(&app, record).await.as_deref(), Ok("submitted"));
+    }
+    assert_eq!(
+        one_booking_too_many(&app, &visitor).await,
+        "too-many-bookings"
+    );
+    let status = run_ok(
+        &madoguchi(&app, &["keys", "status", "--format", "json"]).await,
+        "keys status",
+    );
+    let status: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert_eq!(
+        status["blind_index"][0]["key_id"],
+        new_id.as_str(),
+        "{status}"
+    );
+    assert_eq!(
+        status["blind_index"].as_array().map(Vec::len),
+        Some(1),
+        "{status}"
+    );
+    let actions = audit_actions(&app).await;
+    for action in ["keys.rotate", "keys.reindex", "keys.retire"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    run_ok(&madoguchi(&app, &["audit", "verify"]).await, "audit verify");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rotated_blind_index_key_keeps_every_address_findable_on_sqlite() {
+    rotate_blind_index(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_rotated_blind_index_key_keeps_every_address_findable_on_postgres() {
+    rotate_blind_index(Db::Postgres).await;
 }

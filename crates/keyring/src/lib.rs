@@ -17,6 +17,7 @@
 //!   the record id, field name or message id as associated data); malformed input is an error,
 //!   never a panic.
 
+pub mod blind_rotation;
 mod error;
 mod init;
 mod mail;

@@ -82,6 +82,29 @@ pub enum RotationError {
          the running server finish its rewrap) and retire it afterwards"
     )]
     StillUsed { key_id: KeyId, count: u64 },
+    /// A blind-index rotation is under way.
+    #[error(
+        "an earlier blind-index rotation is unfinished (blind-index.previous.key, key {0}, is \
+         still held): let the server re-index or run `madoguchi keys reindex`, then \
+         `madoguchi keys retire blind-index`, before rotating again"
+    )]
+    BlindIndexUnfinished(KeyId),
+    /// There is no previous blind-index key.
+    #[error("no blind-index rotation is under way: there is no blind-index.previous.key to retire")]
+    NoBlindIndexRotation,
+    /// Stored e-mail indexes still need the previous blind-index key.
+    #[error(
+        "{count} stored e-mail indexes were not computed by the current blind-index key (the \
+         previous one is {key_id}), and could not be re-indexed: their e-mail fields did not \
+         open; `madoguchi keys status` counts them"
+    )]
+    StaleIndexes { key_id: KeyId, count: u64 },
+    /// The blind-index rotation is too recent for every process to have seen it.
+    #[error(
+        "blind-index.key was replaced only {elapsed_s} s ago; a running process may still \
+         index with the previous key: retire it after {grace_s} s"
+    )]
+    BlindIndexTooSoon { elapsed_s: u64, grace_s: u64 },
     /// The rotation is too recent for every public process to have seen it.
     #[error(
         "office.pub has named the current key for only {elapsed_s} s; public processes may \

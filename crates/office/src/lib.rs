@@ -28,6 +28,7 @@ pub mod key_rotation;
 mod mail;
 mod outbox;
 pub mod passkeys;
+pub mod reindex;
 mod review;
 pub mod routes;
 pub mod session;

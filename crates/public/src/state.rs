@@ -5,7 +5,7 @@ use std::sync::Arc;
 use madoguchi_domain::profile::{BankProfile, Branch, LoanCenter};
 use madoguchi_http::CookiePolicy;
 use madoguchi_seal::{
-    BlindIndexKey, CsrfKey, EnvelopeWriter, MailSealer, PublicKeySet, SecretSealer,
+    BlindIndexKeys, CsrfKey, EnvelopeWriter, MailSealer, PublicKeySet, SecretSealer,
 };
 use madoguchi_store::Store;
 
@@ -64,15 +64,18 @@ pub struct PublicCrypto {
     pub secrets: SecretSealer,
     pub envelopes: EnvelopeWriter,
     pub mail: MailSealer,
-    pub blind_index: BlindIndexKey,
+    pub blind_index: BlindIndexKeys,
     pub csrf: CsrfKey,
 }
 
 impl PublicCrypto {
+    /// Loaded from a keys folder, the envelope writer and the blind-index keys follow their
+    /// files: a rotated key applies without a restart.
     pub fn new(keys: PublicKeySet) -> PublicCrypto {
+        let envelopes = keys.envelope_writer();
         PublicCrypto {
             secrets: SecretSealer::new(keys.core_banking),
-            envelopes: EnvelopeWriter::new(keys.office),
+            envelopes,
             mail: MailSealer::new(keys.mail),
             blind_index: keys.blind_index,
             csrf: keys.csrf,

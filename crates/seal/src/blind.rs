@@ -6,12 +6,15 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::KeyId;
 use crate::keyfile::BLIND_INDEX_KEY_TAG;
 
 /// Label of e-mail blind indexes.
 const EMAIL_LABEL: &[u8] = b"madoguchi/email/v1";
 /// Label of code MACs.
 const CODE_LABEL: &[u8] = b"madoguchi/code/v1";
+/// Label of a blind-index key's id.
+const KEY_ID_LABEL: &[u8] = b"madoguchi/blind-index/key-id/v1";
 
 /// An HMAC-SHA256 instance keyed with a 32-byte key.
 ///
@@ -33,6 +36,20 @@ pub struct BlindIndexKey {
 crate::hmac_key::hmac_key_file!(BlindIndexKey, BLIND_INDEX_KEY_TAG);
 
 impl BlindIndexKey {
+    /// The key's id, stored beside each index it computed so a rotation knows which rows to
+    /// re-index: HMAC(key, `madoguchi/blind-index/key-id/v1`)[..8]. It reveals nothing of the
+    /// key or of any index.
+    pub fn key_id(&self) -> KeyId {
+        let digest: [u8; 32] = hmac_sha256(&self.key)
+            .chain_update(KEY_ID_LABEL)
+            .finalize()
+            .into_bytes()
+            .into();
+        let mut id = [0u8; KeyId::LEN];
+        id.copy_from_slice(&digest[..KeyId::LEN]);
+        KeyId::from_bytes(id)
+    }
+
     /// Blind index of a normalized e-mail: HMAC(key, `madoguchi/email/v1` || 0x00 || email).
     pub fn email_index(&self, normalized_email: &str) -> BlindIndex {
         let mut mac = hmac_sha256(&self.key);
@@ -148,6 +165,18 @@ mod tests {
         assert_eq!(BlindIndex::from_bytes(&[0u8; 31]), None);
         assert!(format!("{a:?}").starts_with("BlindIndex("));
         assert_eq!(format!("{k1:?}"), "BlindIndexKey(..)");
+    }
+
+    #[test]
+    fn key_ids_tell_keys_apart_and_are_not_an_index() {
+        let k1 = BlindIndexKey::from_bytes([1u8; 32]);
+        let k2 = BlindIndexKey::from_bytes([2u8; 32]);
+        assert_eq!(k1.key_id(), BlindIndexKey::from_bytes([1u8; 32]).key_id());
+        assert_ne!(k1.key_id(), k2.key_id());
+        assert_ne!(
+            &k1.key_id().as_bytes()[..],
+            &k1.email_index("").as_bytes()[..8]
+        );
     }
 
     #[test]

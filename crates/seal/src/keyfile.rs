@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `core-banking.pub`, `office.pub`, `mail.pub` | `madoguchi-x25519-public v1 <role> <base64 32 bytes>` |
 //! | `office.key`, `mail.key`, the core-banking private key | `madoguchi-x25519-private v1 <role> <base64 32 bytes>` (mode 0600) |
-//! | `blind-index.key` | `madoguchi-blind-index-key v1 <base64 32 bytes>` (mode 0600) |
+//! | `blind-index.key`, `blind-index.previous.key` | `madoguchi-blind-index-key v1 <base64 32 bytes>` (mode 0600) |
 //! | `csrf.key` | `madoguchi-csrf-key v1 <base64 32 bytes>` (mode 0600) |
 //!
 //! `<role>` is `core-banking`, `office` or `mail`; base64 is the standard alphabet with padding.
@@ -45,6 +45,8 @@ pub const MAIL_PUB: &str = "mail.pub";
 pub const MAIL_KEY: &str = "mail.key";
 /// Blind-index (HMAC) key, in the keys folder.
 pub const BLIND_INDEX_KEY: &str = "blind-index.key";
+/// The blind-index key a rotation replaced, kept until every stored index is recomputed.
+pub const BLIND_INDEX_PREVIOUS_KEY: &str = "blind-index.previous.key";
 /// CSRF (HMAC) key, in the keys folder.
 pub const CSRF_KEY: &str = "csrf.key";
 

@@ -2,12 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::blind::BlindIndexKey;
+use crate::blind_keys::BlindIndexKeys;
 use crate::csrf::CsrfKey;
 use crate::envelope::EnvelopeWriter;
-use crate::keyfile::{
-    BLIND_INDEX_KEY, CORE_BANKING_PUB, CSRF_KEY, KeyFileError, KeyRole, MAIL_PUB, OFFICE_PUB,
-};
+use crate::keyfile::{CORE_BANKING_PUB, CSRF_KEY, KeyFileError, KeyRole, MAIL_PUB, OFFICE_PUB};
 use crate::mail::MailSealer;
 use crate::office_key::OfficePublicKey;
 use crate::public_key::PublicKey;
@@ -25,8 +23,8 @@ pub struct PublicKeySet {
     pub office: OfficePublicKey,
     /// `mail.pub`: outbox messages are sealed to it.
     pub mail: PublicKey,
-    /// `blind-index.key`.
-    pub blind_index: BlindIndexKey,
+    /// `blind-index.key` (and `blind-index.previous.key` during a rotation), followed.
+    pub blind_index: BlindIndexKeys,
     /// `csrf.key`.
     pub csrf: CsrfKey,
     /// The `office.pub` the set was loaded from, which envelope writers follow.
@@ -44,7 +42,7 @@ impl PublicKeySet {
             )?,
             office: OfficePublicKey::load(&keys_dir.join(OFFICE_PUB))?,
             mail: PublicKey::load_expecting(&keys_dir.join(MAIL_PUB), KeyRole::Mail)?,
-            blind_index: BlindIndexKey::load(&keys_dir.join(BLIND_INDEX_KEY))?,
+            blind_index: BlindIndexKeys::following(keys_dir)?,
             csrf: CsrfKey::load(&keys_dir.join(CSRF_KEY))?,
             office_pub: Some(keys_dir.join(OFFICE_PUB)),
         })
@@ -55,7 +53,7 @@ impl PublicKeySet {
         core_banking: PublicKey,
         office: impl Into<OfficePublicKey>,
         mail: PublicKey,
-        blind_index: BlindIndexKey,
+        blind_index: BlindIndexKeys,
         csrf: CsrfKey,
     ) -> Self {
         PublicKeySet {
@@ -83,8 +81,8 @@ impl PublicKeySet {
         &self.mail
     }
 
-    /// The blind-index key.
-    pub fn blind_index(&self) -> &BlindIndexKey {
+    /// The blind-index keys.
+    pub fn blind_index(&self) -> &BlindIndexKeys {
         &self.blind_index
     }
 

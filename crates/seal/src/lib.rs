@@ -26,6 +26,7 @@
 //!   `getrandom::SysRng` through hpke's own API, which panics only if the OS RNG fails.
 
 mod blind;
+mod blind_keys;
 mod csrf;
 mod draft;
 mod envelope;
@@ -41,6 +42,7 @@ mod secret;
 pub mod suite;
 
 pub use blind::{BlindIndex, BlindIndexKey};
+pub use blind_keys::{BLIND_INDEX_REFRESH, BlindIndexKeys, EmailIndex, EmailLookup};
 pub use csrf::CsrfKey;
 pub use draft::{BookingToken, DraftCipher, DraftError, DraftSecret};
 pub use envelope::{EncryptedFields, EnvelopeWriter, RecordEncryptor, WrapScheme, WrappedKey};

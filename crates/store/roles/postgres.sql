@@ -60,7 +60,8 @@ GRANT SELECT, INSERT, DELETE ON documents TO madoguchi_public;
 GRANT UPDATE (application_id) ON documents TO madoguchi_public;
 GRANT SELECT (record_id), INSERT, DELETE ON data_keys TO madoguchi_public;
 GRANT SELECT (receipt_number, email_index, product, status, updated_at) ON applications TO madoguchi_public;
-GRANT INSERT (id, receipt_number, product, status, branch_code, email_index, submitted_at, updated_at)
+GRANT INSERT (id, receipt_number, product, status, branch_code, email_index, email_index_key,
+               submitted_at, updated_at)
     ON applications TO madoguchi_public;
 GRANT INSERT ON application_personal, application_secrets, booking_personal TO madoguchi_public;
 GRANT SELECT (reminder_for), INSERT, DELETE ON outbox TO madoguchi_public;
@@ -68,7 +69,7 @@ GRANT SELECT (id, center_id, starts_at, ends_at, consultation, status, contact_s
               manage_id, email_index)
     ON bookings TO madoguchi_public;
 GRANT INSERT (id, center_id, starts_at, ends_at, consultation, status, manage_id, request_id,
-              email_index, contact_sealed, created_at, updated_at)
+              email_index, email_index_key, contact_sealed, created_at, updated_at)
     ON bookings TO madoguchi_public;
 GRANT UPDATE (starts_at, ends_at, updated_at, status, cancelled_at) ON bookings TO madoguchi_public;
 GRANT SELECT (email_index, touched_at), INSERT, UPDATE (touched_at) ON booking_holders TO madoguchi_public;

@@ -34,8 +34,13 @@ pub struct NewBooking {
     pub manage_id: Vec<u8>,
     /// Hash of the booking form's one-time nonce.
     pub request_id: Vec<u8>,
-    /// Keyed blind index of the normalized e-mail address.
+    /// Keyed blind index of the normalized e-mail address (with the current key).
     pub email_index: Vec<u8>,
+    /// The id of the blind-index key that computed `email_index`.
+    pub email_index_key: String,
+    /// During a blind-index rotation, the address's index under the previous key: the
+    /// per-address limit counts the bookings not yet re-indexed too.
+    pub email_index_previous: Option<Vec<u8>>,
     /// Name and address for later e-mails, encrypted with the token-derived key.
     pub contact_sealed: Vec<u8>,
     pub personal_fields: Vec<u8>,
@@ -155,8 +160,9 @@ macro_rules! insert_booking {
             // than "full" by the place its twin just took.
             sqlx::query::<Db>(
                 "INSERT INTO bookings (id, center_id, starts_at, ends_at, consultation, status, \
-                 manage_id, request_id, email_index, contact_sealed, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $8, $9, $10, $10)",
+                 manage_id, request_id, email_index, email_index_key, contact_sealed, \
+                 created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $8, $11, $9, $10, $10)",
             )
             .bind(booking.id)
             .bind(&booking.slot.center_id)
@@ -168,6 +174,7 @@ macro_rules! insert_booking {
             .bind(&booking.email_index)
             .bind(&booking.contact_sealed)
             .bind(at)
+            .bind(&booking.email_index_key)
             .execute(&mut *$tx)
             .await?;
             // Then this address's row: two bookings of one address queue here, so the count
@@ -181,12 +188,14 @@ macro_rules! insert_booking {
             .execute(&mut *$tx)
             .await?;
             let held = sqlx::query_scalar::<Db, i64>(
-                "SELECT COUNT(*) FROM bookings WHERE email_index = $1 AND status = 'booked' \
-                 AND starts_at > $2 AND id <> $3",
+                "SELECT COUNT(*) FROM bookings WHERE email_index IN ($1, $4) \
+                 AND status = 'booked' AND starts_at > $2 AND id <> $3",
             )
             .bind(&booking.email_index)
             .bind(at)
             .bind(booking.id)
+            // During a blind-index rotation, the address's bookings under the previous key.
+            .bind(booking.email_index_previous.as_ref().unwrap_or(&booking.email_index))
             .fetch_one(&mut *$tx)
             .await?;
             if held >= booking.max_future_per_email {

@@ -21,6 +21,8 @@ pub struct CanaryBooking {
     /// Random, as a real booking form's nonce hash is.
     pub request_id: Vec<u8>,
     pub email_index: Vec<u8>,
+    /// Stored as a real booking's is, so nothing in the row gives the canary away.
+    pub email_index_key: String,
     pub personal_fields: Vec<u8>,
     pub data_key_id: String,
     pub wrapped_data_key: Vec<u8>,
@@ -180,7 +182,8 @@ impl Store {
         with_write_tx!(self, Db, tx => {
             sqlx::query::<Db>(
                 "INSERT INTO applications (id, receipt_number, product, status, branch_code, \
-                 email_index, submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                 email_index, email_index_key, submitted_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)",
             )
             .bind(application.id)
             .bind(&application.receipt_number)
@@ -189,6 +192,7 @@ impl Store {
             .bind(&application.branch_code)
             .bind(&application.email_index)
             .bind(at)
+            .bind(&application.email_index_key)
             .execute(&mut *tx)
             .await?;
             sqlx::query::<Db>(
@@ -232,8 +236,8 @@ impl Store {
         with_write_tx!(self, Db, tx => {
             sqlx::query::<Db>(
                 "INSERT INTO bookings (id, center_id, starts_at, ends_at, consultation, status, \
-                 request_id, email_index, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'visited', $6, $7, $8, $9)",
+                 request_id, email_index, email_index_key, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'visited', $6, $7, $10, $8, $9)",
             )
             .bind(booking.id)
             .bind(&booking.center_id)
@@ -244,6 +248,7 @@ impl Store {
             .bind(&booking.email_index)
             .bind(at)
             .bind(db_time(booking.ends_at))
+            .bind(&booking.email_index_key)
             .execute(&mut *tx)
             .await?;
             sqlx::query::<Db>(

@@ -16,6 +16,9 @@ pub struct EmailCheckRow {
     pub tries_left: i64,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// A status check started during a blind-index rotation: the address's index under the
+    /// previous key, also looked up.
+    pub email_index_previous: Option<Vec<u8>>,
 }
 
 /// The outcome of spending one try on a code.
@@ -70,7 +73,7 @@ impl Store {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, EmailCheckRow>(
                 "SELECT session_id, product, email_index, email_sealed, code_mac, tries_left, \
-                 created_at, expires_at FROM email_checks WHERE session_id = $1 AND expires_at > $2",
+                 created_at, expires_at, email_index_previous FROM email_checks WHERE session_id = $1 AND expires_at > $2",
             )
             .bind(session_id)
             .bind(db_time(now))

@@ -17,20 +17,22 @@ pub struct ApplicationStatusRow {
 }
 
 impl Store {
-    /// The status of the application with this receipt number *and* this e-mail blind index;
-    /// `None` when either does not match.
+    /// The status of the application with this receipt number *and* one of these e-mail blind
+    /// indexes (the address's index under the current blind-index key and, during a rotation,
+    /// under the previous one; the same index twice otherwise); `None` when nothing matches.
     pub async fn application_status(
         &self,
         receipt_number: &str,
-        email_index: &[u8],
+        email_indexes: [&[u8]; 2],
     ) -> Result<Option<ApplicationStatusRow>, StoreError> {
         with_db!(self, read, Db, pool => {
             Ok(sqlx::query_as::<Db, ApplicationStatusRow>(
                 "SELECT product, status, updated_at FROM applications \
-                 WHERE receipt_number = $1 AND email_index = $2",
+                 WHERE receipt_number = $1 AND email_index IN ($2, $3)",
             )
             .bind(receipt_number)
-            .bind(email_index)
+            .bind(email_indexes[0])
+            .bind(email_indexes[1])
             .fetch_optional(pool)
             .await?)
         })
@@ -51,8 +53,8 @@ impl Store {
                 .await?;
             sqlx::query::<Db>(
                 "INSERT INTO email_checks (session_id, product, email_index, email_sealed, \
-                 code_mac, tries_left, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 code_mac, tries_left, created_at, expires_at, email_index_previous) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&check.session_id)
             .bind(&check.product)
@@ -62,6 +64,7 @@ impl Store {
             .bind(check.tries_left)
             .bind(db_time(check.created_at))
             .bind(db_time(check.expires_at))
+            .bind(&check.email_index_previous)
             .execute(&mut *tx)
             .await?;
             if let Some(message) = message {

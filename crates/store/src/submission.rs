@@ -33,6 +33,8 @@ pub struct NewApplication {
     pub product: String,
     pub branch_code: String,
     pub email_index: Vec<u8>,
+    /// The id of the blind-index key that computed `email_index`.
+    pub email_index_key: String,
     pub personal_fields: Vec<u8>,
     pub data_key_id: String,
     pub wrapped_data_key: Vec<u8>,
@@ -61,14 +63,15 @@ macro_rules! insert_submission {
         }
         sqlx::query::<Db>(
             "INSERT INTO applications (id, receipt_number, product, status, branch_code, \
-             email_index, submitted_at, updated_at) \
-             VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $6)",
+             email_index, email_index_key, submitted_at, updated_at) \
+             VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $7)",
         )
         .bind($application.id)
         .bind(&$application.receipt_number)
         .bind(&$application.product)
         .bind(&$application.branch_code)
         .bind(&$application.email_index)
+        .bind(&$application.email_index_key)
         .bind(at)
         .execute(&mut *$tx)
         .await?;

@@ -35,6 +35,7 @@ async fn live_draft(store: &Store, session: &[u8], ttl: Duration) -> Uuid {
                 tries_left: 5,
                 created_at: now,
                 expires_at: now + Duration::minutes(10),
+                email_index_previous: None,
             },
             &outbox_row(),
         )
@@ -76,6 +77,7 @@ fn application(id: Uuid, receipt: &str) -> NewApplication {
         product: "savings-account".to_owned(),
         branch_code: "101".to_owned(),
         email_index: vec![9; 32],
+        email_index_key: "0000000000000001".to_owned(),
         personal_fields: vec![3; 100],
         data_key_id: "k2".to_owned(),
         wrapped_data_key: vec![4; 80],

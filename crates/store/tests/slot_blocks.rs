@@ -46,6 +46,8 @@ fn booking(slot: &SlotRef) -> NewBooking {
         manage_id: unique_bytes(),
         request_id: unique_bytes(),
         email_index: unique_bytes(),
+        email_index_key: "0000000000000001".to_owned(),
+        email_index_previous: None,
         contact_sealed: vec![7; 48],
         personal_fields: vec![3; 100],
         data_key_id: "data-1".to_owned(),

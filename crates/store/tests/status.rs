@@ -36,6 +36,7 @@ fn check(key: &[u8], product: &str, ttl: Duration) -> EmailCheckRow {
         tries_left: 2,
         created_at: now,
         expires_at: now + ttl,
+        email_index_previous: None,
     }
 }
 
@@ -68,6 +69,7 @@ async fn submit(store: &Store, session: &[u8], receipt: &str) -> OffsetDateTime 
         product: "savings-account".to_owned(),
         branch_code: "101".to_owned(),
         email_index: INDEX.to_vec(),
+        email_index_key: "0000000000000001".to_owned(),
         personal_fields: vec![3; 100],
         data_key_id: "k2".to_owned(),
         wrapped_data_key: vec![4; 80],
@@ -117,7 +119,7 @@ async fn status_needs_receipt_and_email_together(db: &TestDb) {
     submit(store, &[2u8; 32], "STAT-ABCD-EFGH").await;
     assert_eq!(
         store
-            .application_status("STAT-2345-6789", &INDEX)
+            .application_status("STAT-2345-6789", [&INDEX, &INDEX])
             .await
             .expect("status"),
         Some(ApplicationStatusRow {
@@ -128,7 +130,7 @@ async fn status_needs_receipt_and_email_together(db: &TestDb) {
     );
     assert_eq!(
         store
-            .application_status("STAT-2345-6789", &OTHER_INDEX)
+            .application_status("STAT-2345-6789", [&OTHER_INDEX, &OTHER_INDEX])
             .await
             .expect("status"),
         None,
@@ -136,23 +138,51 @@ async fn status_needs_receipt_and_email_together(db: &TestDb) {
     );
     assert_eq!(
         store
-            .application_status("STAT-2345-678A", &INDEX)
+            .application_status("STAT-2345-678A", [&INDEX, &INDEX])
             .await
             .expect("status"),
         None,
         "an unknown receipt number matches nothing"
     );
+    // During a blind-index rotation the look-up carries the address's index under both keys:
+    // either matching is enough, and the receipt number is still needed.
+    let (index, other): (&[u8], &[u8]) = (&INDEX, &OTHER_INDEX);
+    for candidates in [[other, index], [index, other]] {
+        assert!(
+            store
+                .application_status("STAT-2345-6789", candidates)
+                .await
+                .expect("status")
+                .is_some(),
+            "found by either index"
+        );
+    }
+    assert_eq!(
+        store
+            .application_status("STAT-ABCD-EFGH", [&OTHER_INDEX, &INDEX])
+            .await
+            .expect("status")
+            .map(|row| row.status),
+        Some("submitted".to_owned()),
+    );
+    assert_eq!(
+        store
+            .application_status("STAT-2345-678A", [&OTHER_INDEX, &INDEX])
+            .await
+            .expect("status"),
+        None
+    );
 
     let later = submitted_at + Duration::days(2);
     set_status(db, "STAT-2345-6789", "in-review", later).await;
     let row = store
-        .application_status("STAT-2345-6789", &INDEX)
+        .application_status("STAT-2345-6789", [&INDEX, &INDEX])
         .await
         .expect("status")
         .expect("found");
     assert_eq!((row.status.as_str(), row.updated_at), ("in-review", later));
     let untouched = store
-        .application_status("STAT-ABCD-EFGH", &INDEX)
+        .application_status("STAT-ABCD-EFGH", [&INDEX, &INDEX])
         .await
         .expect("status")
         .expect("found");

@@ -30,6 +30,7 @@ fn email_check(session: &[u8], tries: i64) -> EmailCheckRow {
         tries_left: tries,
         created_at: now,
         expires_at: now + Duration::minutes(10),
+        email_index_previous: None,
     }
 }
 
@@ -53,6 +54,7 @@ fn application(id: Uuid, receipt: &str) -> NewApplication {
         product: "savings-account".to_owned(),
         branch_code: "101".to_owned(),
         email_index: vec![9; 32],
+        email_index_key: "0000000000000001".to_owned(),
         personal_fields: vec![3; 100],
         data_key_id: "k2".to_owned(),
         wrapped_data_key: vec![4; 80],

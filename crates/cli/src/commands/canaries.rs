@@ -108,6 +108,7 @@ impl Planter<'_> {
         let person = PEOPLE[pick(PEOPLE.len())];
         let place = PLACES[pick(PLACES.len())];
         let email = self.email();
+        let index = self.email_index(&email);
         let birth = format!(
             "{}-{:02}-{:02}",
             1955 + pick(45),
@@ -140,7 +141,8 @@ impl Planter<'_> {
             receipt_number: receipt.as_str().to_owned(),
             product: PRODUCTS[i % PRODUCTS.len()].to_owned(),
             branch_code: branch.to_owned(),
-            email_index: self.email_index(&email),
+            email_index: index.index.as_bytes().to_vec(),
+            email_index_key: index.key_id.to_string(),
             personal_fields: sealed.fields,
             data_key_id: sealed.key_id,
             wrapped_data_key: sealed.wrapped,
@@ -157,6 +159,7 @@ impl Planter<'_> {
         let id = Uuid::now_v7();
         let person = PEOPLE[pick(PEOPLE.len())];
         let email = self.email();
+        let index = self.email_index(&email);
         let phone = format!("098-{:03}-{:04}", pick(1000), pick(10_000));
         let consultation = ["housing-loan", "refinancing", "car-loan"][i % 3];
         let sealed = self.seal(
@@ -188,7 +191,8 @@ impl Planter<'_> {
             ends_at: starts_at + Duration::minutes(60),
             consultation: consultation.to_owned(),
             request_id: Uuid::new_v4().as_bytes().repeat(2),
-            email_index: self.email_index(&email),
+            email_index: index.index.as_bytes().to_vec(),
+            email_index_key: index.key_id.to_string(),
             personal_fields: sealed.fields,
             data_key_id: sealed.key_id,
             wrapped_data_key: sealed.wrapped,
@@ -207,12 +211,11 @@ impl Planter<'_> {
         }
     }
 
-    fn email_index(&self, email: &str) -> Vec<u8> {
+    /// The index a real record of this address would carry (the same normalization).
+    fn email_index(&self, email: &str) -> madoguchi_seal::EmailIndex {
         self.keys
             .blind_index()
-            .email_index(&email.to_lowercase())
-            .as_bytes()
-            .to_vec()
+            .email_index(&email.to_ascii_lowercase())
     }
 
     fn seal(&self, id: &Uuid, fields: &[(&str, &str)]) -> anyhow::Result<Sealed> {

@@ -3,11 +3,16 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use madoguchi_keyring::RotationError;
+use madoguchi_keyring::blind_rotation::{
+    previous_blind_index_key, retire_blind_index_key, rotate_blind_index_key,
+};
 use madoguchi_keyring::rotation::{retire_office_key, rotate_audit_signing_key, rotate_office_key};
 use madoguchi_keyring::{OfficeKeySource, Token, TokenConfig};
 use madoguchi_office::key_rotation::{audit_key_event, rewrap_all};
+use madoguchi_office::reindex::{ReindexPass, reindex_all};
 use madoguchi_seal::keyfile::OFFICE_PUB;
-use madoguchi_seal::{EnvelopeWriter, KeyId, OfficePublicKey, PublicKeySet};
+use madoguchi_seal::{BlindIndexKeys, EnvelopeWriter, KeyId, OfficePublicKey, PublicKeySet};
 use madoguchi_store::Store;
 
 use crate::app::connect_store;
@@ -85,7 +90,90 @@ pub async fn rotate(cli: &Cli, key: RotatedKey) -> anyhow::Result<()> {
     match key {
         RotatedKey::Office => rotate_office(cli).await,
         RotatedKey::AuditSigning => rotate_audit_signing(cli).await,
+        RotatedKey::BlindIndex => rotate_blind_index(cli).await,
     }
+}
+
+async fn rotate_blind_index(cli: &Cli) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    let rotated = rotate_blind_index_key(&data.keys())?;
+    audit_key_event(
+        &store,
+        ACTOR,
+        "keys.rotate",
+        rotated.current,
+        format!("blind-index previous={}", rotated.previous),
+    )
+    .await?;
+    println!(
+        "blind-index key {} is current; {} stays as blind-index.previous.key, so look-ups find \
+         rows not yet re-indexed",
+        rotated.current, rotated.previous
+    );
+    println!(
+        "running servers pick the new key up within a minute and re-index stored rows; \
+         `madoguchi keys reindex` does it now; then `madoguchi keys retire blind-index`"
+    );
+    Ok(())
+}
+
+/// `madoguchi keys reindex`.
+pub async fn reindex(cli: &Cli) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    let (keys, pass) = reindex_pass(cli, &data, &store).await?;
+    let current = keys.current_key_id();
+    let stale = store.stale_email_indexes(&current.to_string()).await?;
+    println!(
+        "{} e-mail indexes moved to blind-index key {current}; {} could not be opened; {stale} \
+         stored indexes are not computed by it",
+        pass.moved, pass.unreadable
+    );
+    Ok(())
+}
+
+/// One re-index pass with the keys as the files hold them now, audited.
+async fn reindex_pass(
+    cli: &Cli,
+    data: &DataDir,
+    store: &Store,
+) -> anyhow::Result<(BlindIndexKeys, ReindexPass)> {
+    let keyring = office_key_source(cli, data)?
+        .load()
+        .context("cannot load the back office's keys (the re-index opens e-mail fields)")?;
+    let keys = BlindIndexKeys::load(&data.keys())?;
+    let pass = reindex_all(store, &keyring, &keys).await?;
+    audit_key_event(
+        store,
+        ACTOR,
+        "keys.reindex",
+        keys.current_key_id(),
+        pass.detail(),
+    )
+    .await?;
+    Ok((keys, pass))
+}
+
+/// `madoguchi keys retire blind-index`: a last re-index, then the previous key goes.
+async fn retire_blind_index(cli: &Cli) -> anyhow::Result<()> {
+    let (data, store) = open(cli).await?;
+    if previous_blind_index_key(&data.keys())?.is_none() {
+        return Err(RotationError::NoBlindIndexRotation.into());
+    }
+    let (keys, _) = reindex_pass(cli, &data, &store).await?;
+    let stale = store
+        .stale_email_indexes(&keys.current_key_id().to_string())
+        .await?;
+    let retired = retire_blind_index_key(&data.keys(), stale)?;
+    audit_key_event(
+        &store,
+        ACTOR,
+        "keys.retire",
+        retired,
+        "blind-index".to_owned(),
+    )
+    .await?;
+    println!("blind-index key {retired} retired (blind-index.previous.key deleted)");
+    Ok(())
 }
 
 async fn rotate_audit_signing(cli: &Cli) -> anyhow::Result<()> {
@@ -169,6 +257,11 @@ pub async fn rewrap(cli: &Cli) -> anyhow::Result<()> {
 
 /// `madoguchi keys retire KEY_ID`.
 pub async fn retire(cli: &Cli, key_id: &str) -> anyhow::Result<()> {
+    let data = DataDir::open(&cli.data_dir)?;
+    let blind_previous = previous_blind_index_key(&data.keys())?.map(|id| id.to_string());
+    if key_id == "blind-index" || blind_previous.as_deref() == Some(key_id) {
+        return retire_blind_index(cli).await;
+    }
     let id: KeyId = key_id
         .parse()
         .with_context(|| format!("{key_id:?} is not a key id (16 hexadecimal characters)"))?;
@@ -228,23 +321,84 @@ pub async fn status(cli: &Cli, format: PrintFormat) -> anyhow::Result<()> {
             })
         })
         .collect();
+    let blind = blind_index_rows(&data, &store).await?;
     match format {
-        PrintFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        PrintFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "office": rows,
+                "blind_index": blind,
+            }))?
+        ),
         PrintFormat::Text => {
             for row in &rows {
                 println!(
-                    "{} {:7} {:8} {} data keys",
+                    "office      {} {:7} {:8} {} data keys",
                     row["key_id"].as_str().unwrap_or_default(),
-                    if row["current"] == true {
-                        "current"
-                    } else {
-                        "earlier"
-                    },
+                    current_or_earlier(row),
                     row["held_in"].as_str().unwrap_or_default(),
                     row["data_keys"]
+                );
+            }
+            for row in &blind {
+                println!(
+                    "blind-index {} {:7} {:8} {} stored e-mail indexes",
+                    row["key_id"].as_str().unwrap_or_default(),
+                    current_or_earlier(row),
+                    row["held_in"].as_str().unwrap_or_default(),
+                    row["email_indexes"]
                 );
             }
         }
     }
     Ok(())
+}
+
+fn current_or_earlier(row: &serde_json::Value) -> &'static str {
+    match row["current"] == true {
+        true => "current",
+        false => "earlier",
+    }
+}
+
+/// The blind-index keys held and how many stored e-mail indexes each computed; indexes of a key
+/// no longer held (or written before key ids were kept) are listed as `unknown`.
+async fn blind_index_rows(data: &DataDir, store: &Store) -> anyhow::Result<Vec<serde_json::Value>> {
+    let keys = BlindIndexKeys::load(&data.keys())?;
+    let current = keys.current_key_id().to_string();
+    let previous = keys.previous_key_id().map(|id| id.to_string());
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    for (_, key, n) in store.email_index_key_counts().await? {
+        let key = key.unwrap_or_else(|| "unknown".to_owned());
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, total)) => *total += n,
+            None => counts.push((key, n)),
+        }
+    }
+    let count_of = |key: &str| counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
+    let mut rows = vec![serde_json::json!({
+        "key_id": current,
+        "current": true,
+        "held_in": "file",
+        "email_indexes": count_of(&current),
+    })];
+    if let Some(previous) = &previous {
+        rows.push(serde_json::json!({
+            "key_id": previous,
+            "current": false,
+            "held_in": "file",
+            "email_indexes": count_of(previous),
+        }));
+    }
+    for (key, n) in &counts {
+        if *key != current && Some(key) != previous.as_ref() {
+            rows.push(serde_json::json!({
+                "key_id": key,
+                "current": false,
+                "held_in": "missing",
+                "email_indexes": n,
+            }));
+        }
+    }
+    Ok(rows)
 }

@@ -3,17 +3,25 @@
 //! the tests, as an HSM does in production.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::in_ci;
 
 /// Debian's SoftHSM2 PKCS#11 library.
 pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
+/// One token test at a time in a test binary: SoftHSM2 lists the tokens that exist when the
+/// process first initialises the module, so a token created while another test's token is
+/// open would stay invisible to this process. Once every session of a test is closed the
+/// module is finalised, and the next test's initialisation sees its new token.
+static ONE_TOKEN_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A SoftHSM2 token of its own (in the default token folder), deleted on drop.
 pub struct SoftToken {
     pub label: String,
     pub pin_file: PathBuf,
     _dir: tempfile::TempDir,
+    _one_at_a_time: MutexGuard<'static, ()>,
 }
 
 impl SoftToken {
@@ -26,6 +34,9 @@ impl SoftToken {
             eprintln!("skipped: SoftHSM2 is not installed");
             return None;
         }
+        let serial = ONE_TOKEN_AT_A_TIME
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let label = format!("mdg-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let pin = uuid::Uuid::new_v4().simple().to_string();
         let out = std::process::Command::new("softhsm2-util")
@@ -45,6 +56,7 @@ impl SoftToken {
             label,
             pin_file,
             _dir: dir,
+            _one_at_a_time: serial,
         })
     }
 

@@ -43,11 +43,8 @@ pub async fn plant(app: &TestApp, branch: &str, fields: &[(&str, &str)]) -> Plan
             .encrypt_into(&mut encrypted, "email", email.as_bytes())
             .expect("encrypt");
     }
-    let email_index = keys
-        .blind_index()
-        .email_index(&email.to_lowercase())
-        .as_bytes()
-        .to_vec();
+    let indexed = keys.blind_index().email_index(&email.to_lowercase());
+    let email_index = indexed.index.as_bytes().to_vec();
     let session_id = Uuid::new_v4().as_bytes().to_vec();
     let store = app.store();
     store
@@ -61,6 +58,7 @@ pub async fn plant(app: &TestApp, branch: &str, fields: &[(&str, &str)]) -> Plan
                 tries_left: 5,
                 created_at: now,
                 expires_at: now + Duration::minutes(10),
+                email_index_previous: None,
             },
             None,
         )
@@ -101,6 +99,7 @@ pub async fn plant(app: &TestApp, branch: &str, fields: &[(&str, &str)]) -> Plan
                 product: "savings-account".to_owned(),
                 branch_code: branch.to_owned(),
                 email_index,
+                email_index_key: indexed.key_id.to_string(),
                 personal_fields: encrypted.to_bytes(),
                 data_key_id: envelope.wrapped_key().key_id().to_string(),
                 wrapped_data_key: envelope.wrapped_key().as_bytes().to_vec(),

@@ -173,6 +173,7 @@ pub(crate) async fn store_check(
             .crypto
             .blind_index
             .email_index(&email.normalized())
+            .index
             .as_bytes()
             .to_vec(),
         email_sealed: session
@@ -187,6 +188,7 @@ pub(crate) async fn store_check(
         tries_left: i64::from(settings.email_code_max_tries()),
         created_at: now,
         expires_at: now + time::Duration::minutes(i64::from(settings.email_code_ttl_minutes())),
+        email_index_previous: None,
     };
     let message = mail::verification_code(
         state,

@@ -321,6 +321,7 @@ pub(crate) fn build_record(
     let email_normalized = EmailAddress::parse(&draft.body.email)
         .map_err(|_| PublicError::SessionExpired)?
         .normalized();
+    let email_index = state.crypto.blind_index.email_index(&email_normalized);
     envelope
         .encrypt_into(&mut fields, "email", draft.body.email.as_bytes())
         .map_err(internal)?;
@@ -334,12 +335,8 @@ pub(crate) fn build_record(
         receipt_number: new_receipt_number()?,
         product: flow.product.as_str().to_owned(),
         branch_code: application.branch_code(),
-        email_index: state
-            .crypto
-            .blind_index
-            .email_index(&email_normalized)
-            .as_bytes()
-            .to_vec(),
+        email_index: email_index.index.as_bytes().to_vec(),
+        email_index_key: email_index.key_id.to_string(),
         personal_fields: fields.to_bytes(),
         data_key_id: envelope.wrapped_key().key_id().to_string(),
         wrapped_data_key: envelope.wrapped_key().as_bytes().to_vec(),

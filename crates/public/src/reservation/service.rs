@@ -170,18 +170,19 @@ pub async fn book(
         email: details.email().to_string(),
     };
     let personal = encrypt_personal(state, &id, details)?;
+    let lookup = state
+        .crypto
+        .blind_index
+        .email_lookup(&details.email().normalized());
     let new = NewBooking {
         id,
         slot: slot_ref(&slot),
         consultation: details.consultation().as_str().to_owned(),
         manage_id: token.lookup_id().to_vec(),
         request_id: request_id(state, nonce),
-        email_index: state
-            .crypto
-            .blind_index
-            .email_index(&details.email().normalized())
-            .as_bytes()
-            .to_vec(),
+        email_index: lookup.current.index.as_bytes().to_vec(),
+        email_index_key: lookup.current.key_id.to_string(),
+        email_index_previous: lookup.previous.map(|index| index.as_bytes().to_vec()),
         contact_sealed: seal_contact(&token, &id, &contact)?,
         personal_fields: personal.fields,
         data_key_id: personal.key_id,

@@ -225,10 +225,11 @@ pub(crate) async fn start_check(
 ) -> Result<OffsetDateTime, PublicError> {
     let settings = state.profile.applications();
     let ttl_minutes = settings.email_code_ttl_minutes();
-    let email_index = state.crypto.blind_index.email_index(&email.normalized());
+    // Both indexes during a blind-index rotation: rows not yet re-indexed are found too.
+    let lookup = state.crypto.blind_index.email_lookup(&email.normalized());
     let found = state
         .store
-        .application_status(receipt.as_str(), email_index.as_bytes())
+        .application_status(receipt.as_str(), lookup.candidates())
         .await?
         .is_some();
     let code = VerificationCode::generate()
@@ -248,7 +249,7 @@ pub(crate) async fn start_check(
     let check = EmailCheckRow {
         session_id: key.to_vec(),
         product: CHECK_PRODUCT.to_owned(),
-        email_index: email_index.as_bytes().to_vec(),
+        email_index: lookup.current.index.as_bytes().to_vec(),
         email_sealed: cipher
             .encrypt(receipt.as_str().as_bytes(), key)
             .map_err(|e| PublicError::Internal(format!("encrypt: {e}")))?,
@@ -256,6 +257,7 @@ pub(crate) async fn start_check(
         tries_left: i64::from(settings.email_code_max_tries()),
         created_at: now,
         expires_at: now + time::Duration::minutes(i64::from(ttl_minutes)),
+        email_index_previous: lookup.previous.map(|index| index.as_bytes().to_vec()),
     };
     // Sealed either way, so that a miss costs the same work as a match; queued on a match only.
     let message = crate::mail::seal(
@@ -318,7 +320,16 @@ pub(crate) async fn confirm_check(
     Ok(
         match state
             .store
-            .application_status(receipt, &check.email_index)
+            .application_status(
+                receipt,
+                [
+                    &check.email_index,
+                    check
+                        .email_index_previous
+                        .as_deref()
+                        .unwrap_or(&check.email_index),
+                ],
+            )
             .await?
         {
             Some(row) => StatusOutcome::Shown(row),

@@ -116,9 +116,19 @@ pub async fn all_checks(deployment: &Deployment, store: &Store) -> anyhow::Resul
     };
     let staff = store.list_staff().await?;
     outcomes.extend(operations::run(&staff, &jobs, OffsetDateTime::now_utc()));
+    let blind_index = madoguchi_seal::BlindIndexKeys::load(&deployment.data_dir.join("keys"));
+    let stale_indexes = match blind_index {
+        Ok(keys) if keys.previous_key_id().is_some() => {
+            store
+                .stale_email_indexes(&keys.current_key_id().to_string())
+                .await?
+        }
+        _ => 0,
+    };
     outcomes.push(office_key::rotation(
         deployment,
         &store.data_key_counts().await?,
+        stale_indexes,
     ));
     Ok(Report::new(outcomes))
 }

@@ -30,15 +30,16 @@ pub const TOKEN_KEY: Check = Check {
 pub const UNFINISHED_ROTATION: Check = Check {
     id: "MDG-KEY-05",
     severity: Severity::Low,
-    title: "A back-office key rotation is unfinished",
-    risk: "An earlier key still opens records: whoever copied it reads them until the rewrap and the retirement are done.",
-    fix: "`madoguchi keys rewrap` (the server also does it in the background), then `madoguchi keys retire KEY_ID`.",
+    title: "A key rotation is unfinished",
+    risk: "An earlier back-office key still opens records, or an earlier blind-index key still links e-mail addresses to rows: whoever copied it keeps that power until the rewrap (re-index) and the retirement are done.",
+    fix: "`madoguchi keys rewrap` or `madoguchi keys reindex` (the server also does both in the background), then `madoguchi keys retire KEY_ID` or `madoguchi keys retire blind-index`.",
     reference: "ASVS 4.0.3 V6.2.4; NIST SP 800-57 Part 1 §5.3",
 };
 
-/// Data keys still wrapped to keys other than the current one, and earlier key files that wrap
-/// nothing any more. `counts`: data keys per key id, from the database.
-pub fn rotation(d: &Deployment, counts: &[(String, i64)]) -> Outcome {
+/// Data keys still wrapped to keys other than the current one, earlier key files that wrap
+/// nothing any more, and a blind-index key kept from a rotation. `counts`: data keys per key
+/// id; `stale_indexes`: stored e-mail indexes not computed by the current blind-index key.
+pub fn rotation(d: &Deployment, counts: &[(String, i64)], stale_indexes: u64) -> Outcome {
     let keys = d.data_dir.join("keys");
     let Ok(current) =
         madoguchi_seal::OfficePublicKey::load(&keys.join(madoguchi_seal::keyfile::OFFICE_PUB))
@@ -65,6 +66,18 @@ pub fn rotation(d: &Deployment, counts: &[(String, i64)]) -> Outcome {
                 file.display()
             ));
         }
+    }
+    if let Ok(Some(previous)) = madoguchi_keyring::blind_rotation::previous_blind_index_key(&keys) {
+        findings.push(match stale_indexes {
+            0 => format!(
+                "the earlier blind-index key {previous} (blind-index.previous.key) is needed by \
+                 no stored e-mail index any more: `madoguchi keys retire blind-index`"
+            ),
+            n => format!(
+                "{n} stored e-mail indexes still need the earlier blind-index key {previous}: \
+                 `madoguchi keys reindex`"
+            ),
+        });
     }
     Outcome::from_findings(UNFINISHED_ROTATION, findings)
 }
