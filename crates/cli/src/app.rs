@@ -61,6 +61,8 @@ pub struct AppConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The bucket of the identity documents; `None`: the data folder's `documents/`.
     pub documents_bucket: Option<S3Location>,
+    /// The retention purge runs outside (`madoguchi purge` with its own role), not here.
+    pub external_retention: bool,
 }
 
 /// A started server. Dropping it does not stop it; call [`RunningApp::stop`].
@@ -301,12 +303,14 @@ async fn start_office(
         EnvelopeWriter::following(&config.data.keys().join(madoguchi_seal::keyfile::OFFICE_PUB))?,
         stop.clone(),
     ));
-    tasks.spawn(purge_expired(
-        store.clone(),
-        profile.clone(),
-        documents.clone(),
-        stop.clone(),
-    ));
+    if !config.external_retention {
+        tasks.spawn(purge_expired(
+            store.clone(),
+            profile.clone(),
+            documents.clone(),
+            stop.clone(),
+        ));
+    }
     Ok(office_addr)
 }
 

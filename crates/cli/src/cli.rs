@@ -77,9 +77,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit (as the tables' owner).
     Migrate {
-        /// PostgreSQL: also create the least-privilege roles `madoguchi_public` and
-        /// `madoguchi_office` and grant them what each process needs (later `migrate` runs keep
-        /// the grants up to date).
+        /// PostgreSQL: also create the least-privilege roles `madoguchi_public`,
+        /// `madoguchi_office`, `madoguchi_retention` and `madoguchi_audit` and grant each what
+        /// its process needs (later `migrate` runs keep the grants up to date).
         #[arg(long)]
         create_roles: bool,
     },
@@ -501,6 +501,12 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub office_allow: Vec<std::net::IpAddr>,
+
+    /// The back office does not run the retention purge itself: `madoguchi purge` runs it from
+    /// a timer with its own database role (`madoguchi_retention`, which may delete personal
+    /// data but never read it). `doctor` reports a purge that has not run for a day.
+    #[arg(long, env = "MADOGUCHI_EXTERNAL_RETENTION")]
+    pub external_retention: bool,
 }
 
 /// Which key `keys rotate` replaces.

@@ -4,6 +4,8 @@
 //! form to a reveal. Connected as the public role, no crafted query reads a personal table;
 //! as the office role, the audit log can be appended to and read, never changed, emptied or
 //! truncated. `doctor` on the public role is clean, and names a grant that breaks the rule.
+//! The retention job runs as `madoguchi_retention` (deletes personal data, never reads it) and
+//! the audit verifier as `madoguchi_audit` (reads the log, appends checkpoints).
 
 mod common;
 
@@ -174,5 +176,152 @@ async fn the_public_role_writes_applications_and_reads_no_personal_table() {
 
     public.stop().await;
     office.stop().await;
+    owner.stop().await;
+}
+
+/// `madoguchi ARGS` against the app's data folder, connected as `url`.
+async fn run_as(app: &TestApp, url: &str, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"));
+    command
+        .args(["--data-dir", app.data.to_str().expect("path")])
+        .args(["--database-url", url])
+        .args(args);
+    common::output_of(command).await
+}
+
+async fn count(url: &str, sql: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&mut conn)
+        .await
+        .expect(sql)
+}
+
+#[tokio::test]
+async fn the_retention_and_audit_roles_do_their_job_and_nothing_else() {
+    let Some(mut owner) = TestApp::spawn(Db::Postgres).await else {
+        return;
+    };
+    // An application and a booking, then both made due for retention: the application
+    // rejected 200 days ago (the demo bank keeps them 180), the visit 100 days past (90).
+    let person = applicant::Applicant::new();
+    let receipt = applicant::apply(&owner, &TestApp::client(), &person).await;
+    let visitor = common::reservation::Visitor::new();
+    let listed = common::reservation::slots(&owner, "naha").await;
+    common::reservation::book_by_api(&owner, "naha", &listed[0], &visitor).await;
+    let out = common::madoguchi(&owner, &["migrate", "--create-roles"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    owner.stop_server().await;
+    let mut admin = sqlx::PgConnection::connect(&owner.database_url)
+        .await
+        .expect("owner");
+    sqlx::raw_sql(
+        "UPDATE applications SET status = 'rejected', updated_at = now() - interval '200 days';
+         UPDATE bookings SET starts_at = now() - interval '100 days',
+                             ends_at = now() - interval '100 days' + interval '1 hour'",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("age the records");
+    let retention_url = as_role(&owner, "madoguchi_retention");
+    let audit_url = as_role(&owner, "madoguchi_audit");
+
+    // The retention job, as madoguchi_retention: shreds both.
+    let out = run_as(
+        &owner,
+        &retention_url,
+        &["purge", "--demo", "--format", "json"],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["applications"],
+        serde_json::json!([receipt]),
+        "{report}"
+    );
+    assert_eq!(report["bookings"], 1, "{report}");
+    let url = &owner.database_url;
+    assert_eq!(
+        count(url, "SELECT COUNT(*) FROM application_personal").await,
+        0
+    );
+    assert_eq!(count(url, "SELECT COUNT(*) FROM booking_personal").await, 0);
+    assert_eq!(count(url, "SELECT COUNT(*) FROM data_keys").await, 0);
+    assert_eq!(
+        count(url, "SELECT COUNT(*) FROM job_runs WHERE job = 'retention'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            url,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'purge.run'"
+        )
+        .await,
+        1,
+        "the pass is in the audit log"
+    );
+    // It may delete personal data, never read it, nor change records or the audit log.
+    for sql in [
+        "SELECT * FROM application_personal",
+        "SELECT fields FROM application_personal",
+        "SELECT sealed FROM application_secrets",
+        "SELECT fields FROM booking_personal",
+        "SELECT wrapped FROM data_keys",
+        "SELECT email_index FROM applications",
+        "SELECT contact_sealed FROM bookings",
+        "SELECT sealed FROM outbox",
+        "SELECT body FROM drafts",
+        "SELECT * FROM staff",
+        "UPDATE applications SET status = 'approved'",
+        "DELETE FROM applications",
+        "INSERT INTO application_personal (application_id, fields) VALUES (gen_random_uuid(), '')",
+        "UPDATE audit_events SET outcome = 'ok'",
+        "DELETE FROM audit_events",
+        "INSERT INTO audit_checkpoints (size, head, note, created_at) VALUES (1, '', '', now())",
+        "CREATE TABLE stolen AS SELECT 1",
+    ] {
+        denied(&retention_url, sql).await;
+    }
+
+    // The audit verifier, as madoguchi_audit: the chain verifies and the run is recorded.
+    let out = run_as(&owner, &audit_url, &["audit", "verify"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        count(
+            url,
+            "SELECT COUNT(*) FROM job_runs WHERE job = 'audit-verify'"
+        )
+        .await,
+        1
+    );
+    for sql in [
+        "SELECT * FROM applications",
+        "SELECT fields FROM application_personal",
+        "SELECT * FROM staff",
+        "INSERT INTO audit_events (seq) VALUES (1000000)",
+        "UPDATE audit_events SET outcome = 'ok'",
+        "DELETE FROM audit_checkpoints",
+        "TRUNCATE audit_checkpoints",
+        "CREATE TABLE stolen AS SELECT 1",
+    ] {
+        denied(&audit_url, sql).await;
+    }
     owner.stop().await;
 }

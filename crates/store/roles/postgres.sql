@@ -8,10 +8,18 @@
 --                     personal table (application_personal, application_secrets, notes,
 --                     booking_personal, staff, audit, …): grants are per column where a table
 --                     mixes operational and personal columns.
---   madoguchi_office  the back office, the outbox worker, the retention purge and the audit
---                     checkpoints: reads and changes records, but may only INSERT into the
---                     audit log and its checkpoints (no UPDATE, DELETE or TRUNCATE: grants,
---                     and the append-only triggers besides).
+--   madoguchi_office  the back office, the outbox worker, the audit checkpoints and (unless
+--                     `serve --external-retention`) the retention purge: reads and changes
+--                     records, but may only INSERT into the audit log and its checkpoints (no
+--                     UPDATE, DELETE or TRUNCATE: grants, and the append-only triggers besides).
+--   madoguchi_retention  the retention job (`madoguchi purge`, from a timer): finds what is
+--                     due by operational columns (ids, status, dates) and DELETEs personal rows
+--                     and data keys — it can delete personal data but never read it: no SELECT
+--                     on any personal column. Appends its `purge.run` event to the audit log.
+--   madoguchi_audit   the audit verifier (`madoguchi audit verify|checkpoint`, from a timer):
+--                     reads the audit log and appends checkpoints (insert only); nothing else.
+--
+-- Every role that writes the audit log may only INSERT into it.
 --
 -- Neither role owns anything or may create objects. Give them passwords (`\password
 -- madoguchi_public`) or certificates; the roles are created without one.
@@ -32,23 +40,43 @@ BEGIN
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;
 
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'madoguchi_retention') THEN
+        CREATE ROLE madoguchi_retention LOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'madoguchi_audit') THEN
+        CREATE ROLE madoguchi_audit LOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+
 -- Nothing for everyone: personal tables are not readable by any other role of the server.
 DO $$
 DECLARE t record;
 BEGIN
     FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP
-        EXECUTE format('REVOKE ALL ON %I FROM PUBLIC, madoguchi_public, madoguchi_office', t.tablename);
+        EXECUTE format('REVOKE ALL ON %I FROM PUBLIC, madoguchi_public, madoguchi_office, '
+                       'madoguchi_retention, madoguchi_audit', t.tablename);
     END LOOP;
 END $$;
 
 DO $$
 BEGIN
-    EXECUTE format('GRANT USAGE ON SCHEMA %I TO madoguchi_public, madoguchi_office', current_schema());
-    EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, madoguchi_public, madoguchi_office', current_schema());
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO madoguchi_public, madoguchi_office, '
+                   'madoguchi_retention, madoguchi_audit', current_schema());
+    EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, madoguchi_public, madoguchi_office, '
+                   'madoguchi_retention, madoguchi_audit', current_schema());
 END $$;
 
 -- Both check at start that the schema is current (they never migrate).
-GRANT SELECT ON _sqlx_migrations TO madoguchi_public, madoguchi_office;
+GRANT SELECT ON _sqlx_migrations TO madoguchi_public, madoguchi_office, madoguchi_retention,
+    madoguchi_audit;
 
 -- The public site ------------------------------------------------------------------------
 GRANT SELECT (service, suspended_at, notice, actor) ON service_suspensions TO madoguchi_public;
@@ -92,3 +120,28 @@ END $$;
 GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO madoguchi_office;
 -- Canaries are planted by the owner (`demo canaries`); the office only asks whether a record is one.
 GRANT SELECT ON canaries TO madoguchi_office;
+
+-- The retention job -------------------------------------------------------------------------
+-- Only the columns that say what is due (ids, links, status, dates); DELETE of personal rows,
+-- data keys, expired checks and drafts; the blanking of a purged row's index and tokens.
+GRANT SELECT (session_id, expires_at), DELETE ON email_checks TO madoguchi_retention;
+GRANT SELECT (session_id, application_id, expires_at), DELETE ON drafts TO madoguchi_retention;
+GRANT SELECT (id, draft_id, application_id, created_at), DELETE ON documents TO madoguchi_retention;
+GRANT SELECT (record_id), DELETE ON data_keys TO madoguchi_retention;
+GRANT SELECT (id, receipt_number, status, updated_at), UPDATE (email_index)
+    ON applications TO madoguchi_retention;
+GRANT SELECT (application_id), DELETE ON application_personal, application_secrets TO madoguchi_retention;
+GRANT SELECT (id, application_id), DELETE ON application_notes TO madoguchi_retention;
+GRANT SELECT (id, status, starts_at, cancelled_at, purged_at, email_index),
+      UPDATE (manage_id, email_index, contact_sealed, purged_at)
+    ON bookings TO madoguchi_retention;
+GRANT SELECT (booking_id), DELETE ON booking_personal TO madoguchi_retention;
+GRANT SELECT (reminder_for), DELETE ON outbox TO madoguchi_retention;
+GRANT SELECT (email_index), DELETE ON booking_holders TO madoguchi_retention;
+GRANT SELECT, INSERT, UPDATE ON job_runs TO madoguchi_retention;
+GRANT SELECT, INSERT ON audit_events TO madoguchi_retention;
+
+-- The audit verifier --------------------------------------------------------------------------
+GRANT SELECT ON audit_events TO madoguchi_audit;
+GRANT SELECT, INSERT ON audit_checkpoints TO madoguchi_audit;
+GRANT SELECT, INSERT, UPDATE ON job_runs TO madoguchi_audit;

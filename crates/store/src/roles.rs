@@ -1,5 +1,6 @@
-//! Least-privilege PostgreSQL roles (SPEC §9): `madoguchi_public` and `madoguchi_office`, their
-//! grants (`roles/postgres.sql`), and the start of a process whose role may not migrate.
+//! Least-privilege PostgreSQL roles (SPEC §9): `madoguchi_public`, `madoguchi_office`,
+//! `madoguchi_retention` and `madoguchi_audit`, their grants (`roles/postgres.sql`), and the
+//! start of a process whose role may not migrate.
 
 use sqlx::PgPool;
 
@@ -15,7 +16,7 @@ pub const PUBLIC_ROLE: &str = "madoguchi_public";
 pub const OFFICE_ROLE: &str = "madoguchi_office";
 
 impl Store {
-    /// Creates the two roles (if missing) and applies their grants; `false` on SQLite, which
+    /// Creates the four roles (if missing) and applies their grants; `false` on SQLite, which
     /// has no roles (its file's permissions are the host's).
     pub async fn create_roles(&self) -> Result<bool, StoreError> {
         let Inner::Postgres(pool) = &self.inner else {
@@ -44,6 +45,7 @@ pub(crate) async fn refresh_grants(pool: &PgPool) -> Result<(), StoreError> {
     )
     .fetch_one(pool)
     .await?;
+    // Grants of all four roles (the two added later are created by this script too).
     if roles == 2 {
         sqlx::raw_sql(ROLES_SQL).execute(pool).await?;
     }

@@ -7,7 +7,9 @@
 //! status stay); identity documents `retention.documents_days_after_decision` days after the
 //! application left review; bookings' personal data after `reservations.retention_days`.
 //! Every deletion of a record deletes its data key. A pass that deleted something is audited
-//! (`purge.run`) with counts only.
+//! (`purge.run`) with counts only. `madoguchi purge` also sweeps stray document files (as
+//! `serve` does hourly); with `serve --external-retention` it runs from a timer as the
+//! `madoguchi_retention` database role, which may delete personal rows but never read them.
 
 use anyhow::Context;
 use madoguchi_documents::DocumentStore;
@@ -217,6 +219,12 @@ pub async fn run(cli: &Cli, args: &PurgeArgs) -> anyhow::Result<()> {
         )
         .await?;
         if !args.dry_run {
+            // The hourly sweep of `serve` too: with `serve --external-retention` this command
+            // is the whole retention job.
+            let stray = crate::documents::sweep_stray_files(&store, &files).await?;
+            if stray > 0 {
+                tracing::info!(stray_files = stray, "stray document files swept");
+            }
             audit_run(&store, CLI_ACTOR, &report).await?;
             store
                 .record_job_run("retention", "ok", OffsetDateTime::now_utc())

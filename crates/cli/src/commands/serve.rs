@@ -66,6 +66,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         timeouts: madoguchi_http::Timeouts::default(),
         trusted_proxies: args.tls_proxy.clone(),
         documents_bucket,
+        external_retention: args.external_retention,
     };
     let mut running = app::start(config).await?;
     if args.demo {

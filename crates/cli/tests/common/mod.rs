@@ -449,6 +449,7 @@ fn config(data: &DataDir, database_url: &str, options: &Options) -> AppConfig {
         timeouts: options.timeouts.unwrap_or_default(),
         trusted_proxies: options.trusted_proxies.clone(),
         documents_bucket: options.documents_bucket.clone(),
+        external_retention: false,
     }
 }
 
