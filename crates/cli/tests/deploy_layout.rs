@@ -463,6 +463,19 @@ async fn the_deploy_layout_serves_over_tls_and_scores_100() {
     let report = doctor(&office_env, &office_args).await;
     assert_eq!(failed(&report), Vec::<String>::new(), "office unit");
     assert_eq!(report["score"], 100);
+    // The operator's view of the same (shown with --nocapture).
+    for (name, env, serve_args) in [
+        ("public", &public_env, &public_args),
+        ("office", &office_env, &office_args),
+    ] {
+        let mut args = vec!["doctor".to_owned()];
+        args.extend(serve_args.iter().skip(1).cloned());
+        let out = madoguchi(&args, env).output().await.expect("doctor");
+        eprintln!(
+            "doctor, {name} unit:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 
     // One break: the public process's role granted SELECT on a personal table. doctor
     // reports it as high, and the public unit refuses to start with it.

@@ -16,6 +16,9 @@ use std::process::{Command, Output};
 /// token (SoftHSM2), the core private key elsewhere, the jobs run once.
 struct Layout {
     _tmp: tempfile::TempDir,
+    /// Where `keys init` writes the core-banking private key: outside the data folder (as in
+    /// production, on another host), and deleted with the layout.
+    _core_dir: tempfile::TempDir,
     data: PathBuf,
     core_key: PathBuf,
     config: PathBuf,
@@ -51,12 +54,13 @@ async fn layout() -> Option<Layout> {
     let tmp = tempfile::tempdir().expect("temp");
     let data = tmp.path().join("srv").join("data");
     std::fs::create_dir_all(data.parent().expect("parent")).expect("mkdir");
-    let core_dir = tempfile::tempdir().expect("core").keep();
-    let core_key = core_dir.join("core-banking-private.key");
+    let core_dir = tempfile::tempdir().expect("core");
+    let core_key = core_dir.path().join("core-banking-private.key");
     let config = tmp.path().join("srv").join("bank.toml");
     std::fs::write(&config, madoguchi::demo::DEMO_PROFILE).expect("profile");
     let layout = Layout {
         _tmp: tmp,
+        _core_dir: core_dir,
         data,
         core_key,
         config,

@@ -39,7 +39,7 @@ pub const RETENTION: Check = Check {
     severity: Severity::High,
     title: "The retention purge has not run in the last day",
     risk: "Personal data, PINs of ended applications and identity documents outlive their period.",
-    fix: "Keep a `madoguchi serve` (office or all) running: it purges every minute; or run `madoguchi purge` from a timer.",
+    fix: "Keep a `madoguchi serve` (office or all, without --external-retention) running: it purges every minute; or run `madoguchi purge` from a timer (deploy/systemd/madoguchi-retention.timer, role madoguchi_retention).",
     reference: "APPI Art. 22; ASVS 4.0.3 V8.3.8",
 };
 
