@@ -15,7 +15,7 @@ use std::time::Duration;
 use madoguchi_domain::EmailAddress;
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_seal::{BlindIndexKeys, EncryptedFields, WrappedKey};
-use madoguchi_store::{IndexedRecord, IndexedRecords, Store, StoreError};
+use madoguchi_store::{IndexMove, IndexedRecord, IndexedRecords, Store, StoreError};
 use tokio::sync::watch;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -70,25 +70,25 @@ async fn reindex_table(
             .await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
+        let mut moves = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(normalized) = normalized_email(keyring, &row) else {
                 pass.unreadable += 1;
                 continue;
             };
             let index = keys.email_index(&normalized);
-            if store
-                .reindex_record(
-                    records,
-                    row.id,
-                    &row.email_index,
-                    index.index.as_bytes(),
-                    &index.key_id.to_string(),
-                )
-                .await?
-            {
-                pass.moved += 1;
+            if index.key_id.to_string() != current {
+                // The keys changed during the pass: the next pass takes this row.
+                continue;
             }
+            moves.push(IndexMove {
+                id: row.id,
+                new: index.index.as_bytes().to_vec(),
+                old: row.email_index,
+            });
         }
+        // The batch in one transaction; each row swapped only if unchanged since it was read.
+        pass.moved += store.reindex_records(records, &current, &moves).await?;
     }
     Ok(())
 }

@@ -63,7 +63,7 @@ pub use notification::NotificationRow;
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow, OutboxSummary};
 pub use passkey::{NewPasskey, PasskeyRow};
 pub use posture::{DatabasePosture, PERSONAL_TABLES};
-pub use reindex::{IndexedRecord, IndexedRecords};
+pub use reindex::{IndexMove, IndexedRecord, IndexedRecords};
 pub use retention::{RETENTION_BATCH, ShredCandidate, ShredOutcome};
 pub use review::{
     AuditPageRow, HistoryRow, NewNote, NoteRow, QueueCursor, QueueQuery, QueueRow, ReviewRow,

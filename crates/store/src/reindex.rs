@@ -31,6 +31,14 @@ impl IndexedRecords {
     }
 }
 
+/// One row's index swap: `old` (as read) to `new`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexMove {
+    pub id: Uuid,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
 /// A row to re-index: its index now, and what opens its e-mail field.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct IndexedRecord {
@@ -115,66 +123,72 @@ impl Store {
         })
     }
 
-    /// Replaces a row's e-mail index `old` by `new` (computed by key `key_id`), only if the row
-    /// still holds `old`; with it, the live status checks and the booking holder of `old`.
-    /// Returns whether the row was re-indexed.
-    pub async fn reindex_record(
+    /// Replaces, in one transaction, each row's e-mail index `old` by `new` (computed by key
+    /// `key_id`), only where the row still holds `old`; with it, the live status checks and the
+    /// booking holder of `old`. Returns how many rows were re-indexed.
+    pub async fn reindex_records(
         &self,
         records: IndexedRecords,
-        id: Uuid,
-        old: &[u8],
-        new: &[u8],
         key_id: &str,
-    ) -> Result<bool, StoreError> {
-        with_write_tx!(self, Db, tx => {
-            let sql = match records {
-                IndexedRecords::Applications => {
-                    "UPDATE applications SET email_index = $1, email_index_key = $2 \
-                     WHERE id = $3 AND email_index = $4"
-                }
-                IndexedRecords::Bookings => {
-                    "UPDATE bookings SET email_index = $1, email_index_key = $2 \
-                     WHERE id = $3 AND email_index = $4"
-                }
-            };
-            let moved = sqlx::query::<Db>(sql)
-                .bind(new)
-                .bind(key_id)
-                .bind(id)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if moved == 0 {
-                return Ok(false);
+        moves: &[IndexMove],
+    ) -> Result<u64, StoreError> {
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        let swap = match records {
+            IndexedRecords::Applications => {
+                "UPDATE applications SET email_index = $1, email_index_key = $2 \
+                 WHERE id = $3 AND email_index = $4"
             }
-            // A status check started before the rotation looks the application up by `old`.
-            sqlx::query::<Db>("UPDATE email_checks SET email_index = $1 WHERE email_index = $2")
-                .bind(new)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
-            if records == IndexedRecords::Bookings {
-                // The address's holder row (which serializes its bookings) follows its index.
-                sqlx::query::<Db>(
-                    "INSERT INTO booking_holders (email_index, touched_at) \
-                     SELECT $1, touched_at FROM booking_holders WHERE email_index = $2 \
-                     ON CONFLICT (email_index) DO NOTHING",
-                )
-                .bind(new)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query::<Db>(
-                    "DELETE FROM booking_holders WHERE email_index = $1 \
-                     AND NOT EXISTS (SELECT 1 FROM bookings WHERE email_index = $1)",
-                )
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
+            IndexedRecords::Bookings => {
+                "UPDATE bookings SET email_index = $1, email_index_key = $2 \
+                 WHERE id = $3 AND email_index = $4"
+            }
+        };
+        with_write_tx!(self, Db, tx => {
+            let mut moved = 0;
+            for m in moves {
+                let swapped = sqlx::query::<Db>(swap)
+                    .bind(&m.new)
+                    .bind(key_id)
+                    .bind(m.id)
+                    .bind(&m.old)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if swapped == 0 {
+                    // Shredded, purged or re-indexed meanwhile: left as it is.
+                    continue;
+                }
+                moved += swapped;
+                // A status check started before the rotation looks the application up by `old`.
+                sqlx::query::<Db>("UPDATE email_checks SET email_index = $1 WHERE email_index = $2")
+                    .bind(&m.new)
+                    .bind(&m.old)
+                    .execute(&mut *tx)
+                    .await?;
+                if records == IndexedRecords::Bookings {
+                    // The address's holder row (which serializes its bookings) follows its index.
+                    sqlx::query::<Db>(
+                        "INSERT INTO booking_holders (email_index, touched_at) \
+                         SELECT $1, touched_at FROM booking_holders WHERE email_index = $2 \
+                         ON CONFLICT (email_index) DO NOTHING",
+                    )
+                    .bind(&m.new)
+                    .bind(&m.old)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query::<Db>(
+                        "DELETE FROM booking_holders WHERE email_index = $1 \
+                         AND NOT EXISTS (SELECT 1 FROM bookings WHERE email_index = $1)",
+                    )
+                    .bind(&m.old)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             tx.commit().await?;
-            Ok(true)
+            Ok(moved)
         })
     }
 }

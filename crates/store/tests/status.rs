@@ -6,8 +6,8 @@ mod common;
 
 use common::{TestDb, postgres, sqlite};
 use madoguchi_store::{
-    ApplicationStatusRow, CodeAttempt, DraftRow, EmailCheckRow, NewApplication, OutboxRow, Store,
-    db_time,
+    ApplicationStatusRow, CodeAttempt, DraftRow, EmailCheckRow, IndexMove, IndexedRecords,
+    NewApplication, OutboxRow, Store, db_time,
 };
 use sqlx::Connection;
 use time::{Duration, OffsetDateTime};
@@ -266,9 +266,102 @@ async fn a_status_check_lives_beside_the_application_check(store: &Store) {
     assert!(!store.end_email_check(&status_key, now).await.expect("end"));
 }
 
+/// After a blind-index rotation: the re-index reads stale rows with what opens their e-mail,
+/// swaps each index only where the row still holds the index read, and the status checks of
+/// the old index follow.
+async fn a_reindex_swaps_only_rows_unchanged_since_read(store: &Store) {
+    const NEW_KEY: &str = "00000000000000ff";
+    let session = [7u8; 32];
+    submit(store, &session, "STAT-REIX-0001").await;
+    let status_key = [&session[..], b"/status"].concat();
+    store
+        .start_status_check(&check(&status_key, "status", Duration::minutes(10)), None)
+        .await
+        .expect("status check");
+    let id = store
+        .application_id_by_receipt("STAT-REIX-0001")
+        .await
+        .expect("lookup")
+        .expect("submitted");
+    let other = store
+        .application_id_by_receipt("STAT-ABCD-EFGH")
+        .await
+        .expect("lookup")
+        .expect("submitted");
+    let stale_before = store.stale_email_indexes(NEW_KEY).await.expect("count");
+    let stale = store
+        .records_to_reindex(IndexedRecords::Applications, NEW_KEY, None, 100)
+        .await
+        .expect("stale rows");
+    let row = stale.iter().find(|r| r.id == id).expect("ours is stale");
+    assert_eq!(
+        (
+            row.email_index.as_slice(),
+            row.fields.as_slice(),
+            row.wrapped.as_slice()
+        ),
+        (&INDEX[..], &[3u8; 100][..], &[4u8; 80][..])
+    );
+
+    let moved = store
+        .reindex_records(
+            IndexedRecords::Applications,
+            NEW_KEY,
+            &[
+                IndexMove {
+                    id,
+                    old: INDEX.to_vec(),
+                    new: OTHER_INDEX.to_vec(),
+                },
+                // Changed since it was read (here: never held this index): left alone.
+                IndexMove {
+                    id: other,
+                    old: vec![0; 32],
+                    new: OTHER_INDEX.to_vec(),
+                },
+            ],
+        )
+        .await
+        .expect("reindex");
+    assert_eq!(moved, 1);
+    let found = |receipt: &'static str, index: &'static [u8; 32]| async move {
+        store
+            .application_status(receipt, [index, index])
+            .await
+            .expect("status")
+            .is_some()
+    };
+    assert!(found("STAT-REIX-0001", &OTHER_INDEX).await);
+    assert!(!found("STAT-REIX-0001", &INDEX).await);
+    assert!(
+        found("STAT-ABCD-EFGH", &INDEX).await,
+        "the other row is as it was"
+    );
+    let check = store
+        .email_check(&status_key, OffsetDateTime::now_utc())
+        .await
+        .expect("check")
+        .expect("live");
+    assert_eq!(
+        check.email_index,
+        OTHER_INDEX.to_vec(),
+        "the status check follows"
+    );
+    assert_eq!(
+        store.stale_email_indexes(NEW_KEY).await.expect("count"),
+        stale_before - 1
+    );
+    let again = store
+        .records_to_reindex(IndexedRecords::Applications, NEW_KEY, None, 100)
+        .await
+        .expect("stale rows");
+    assert!(again.iter().all(|r| r.id != id), "re-indexed once");
+}
+
 async fn all(db: TestDb) {
     status_needs_receipt_and_email_together(&db).await;
     a_status_check_lives_beside_the_application_check(&db.store).await;
+    a_reindex_swaps_only_rows_unchanged_since_read(&db.store).await;
     db.finish().await;
 }
 
