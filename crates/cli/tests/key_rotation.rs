@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use common::applicant::{Applicant, apply};
 use common::office::{StaffClient, staff_client};
 use common::token::SoftToken;
-use common::{Db, Options, TestApp, madoguchi};
+use common::{Db, Options, TestApp, madoguchi, succeeded};
 use reqwest::StatusCode;
 
 /// An application submitted through the public site: its receipt and its applicant.
@@ -96,24 +96,24 @@ async fn assert_readable(app: &TestApp, staff: &StaffClient, record: &Submitted)
     );
 }
 
-fn run_ok(out: &std::process::Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+/// Pretends a key file of the data folder (`keys/office.pub`, `keys/blind-index.key`) was
+/// written eleven minutes ago: past the retirement grace.
+fn backdate(app: &TestApp, file: &str) {
+    std::fs::File::options()
+        .write(true)
+        .open(app.data.join(file))
+        .expect(file)
+        .set_modified(SystemTime::now() - Duration::from_secs(11 * 60))
+        .expect("set mtime");
 }
 
-/// Pretends `office.pub` was written eleven minutes ago (past the retirement grace).
-fn backdate_office_pub(app: &TestApp) {
-    let file = std::fs::File::options()
-        .write(true)
-        .open(app.data.join("keys/office.pub"))
-        .expect("office.pub");
-    file.set_modified(SystemTime::now() - Duration::from_secs(11 * 60))
-        .expect("set mtime");
+/// Every step audited, and the audit log intact.
+async fn assert_audited(app: &TestApp, steps: &[&str]) {
+    let actions = audit_actions(app).await;
+    for action in steps {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    succeeded(&madoguchi(app, &["audit", "verify"]).await, "audit verify");
 }
 
 /// `doctor`'s MDG-KEY-05 (an unfinished rotation): its findings, empty when it passes.
@@ -157,7 +157,7 @@ async fn rotate_file_key(db: Db) {
     let before = [submit(&app).await, submit(&app).await];
     let old_key = office_pub_key_id(&app);
 
-    run_ok(&madoguchi(&app, &["keys", "rotate"]).await, "keys rotate");
+    succeeded(&madoguchi(&app, &["keys", "rotate"]).await, "keys rotate");
     let new_key = office_pub_key_id(&app);
     assert_ne!(old_key, new_key, "office.pub names a new key");
     assert!(
@@ -190,7 +190,7 @@ async fn rotate_file_key(db: Db) {
         "{pending:?}"
     );
 
-    let out = run_ok(&madoguchi(&app, &["keys", "rewrap"]).await, "keys rewrap");
+    let out = succeeded(&madoguchi(&app, &["keys", "rewrap"]).await, "keys rewrap");
     assert!(out.contains("data keys moved"), "{out}");
     let pending = unfinished_rotation(&app).await;
     assert_eq!(pending.len(), 1, "{pending:?}");
@@ -208,8 +208,8 @@ async fn rotate_file_key(db: Db) {
     let refused = madoguchi(&app, &["keys", "retire", &old_key]).await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("retire it after"));
-    backdate_office_pub(&app);
-    run_ok(
+    backdate(&app, "keys/office.pub");
+    succeeded(
         &madoguchi(&app, &["keys", "retire", &old_key]).await,
         "keys retire",
     );
@@ -221,11 +221,7 @@ async fn rotate_file_key(db: Db) {
     for record in before.iter().chain(after.first()).chain(after.last()) {
         assert_readable(&app, &staff, record).await;
     }
-    let actions = audit_actions(&app).await;
-    for action in ["keys.rotate", "keys.rewrap", "keys.retire"] {
-        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
-    }
-    run_ok(&madoguchi(&app, &["audit", "verify"]).await, "audit verify");
+    assert_audited(&app, &["keys.rotate", "keys.rewrap", "keys.retire"]).await;
     app.stop().await;
 }
 
@@ -263,7 +259,7 @@ async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it
     let file_key = office_pub_key_id(&app);
 
     // The rotation generates the new key pair inside the token.
-    run_ok(
+    succeeded(
         &with_token(&app, &token, &["keys", "rotate"]).await,
         "keys rotate into the token",
     );
@@ -292,13 +288,13 @@ async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it
         assert_readable(&app, &staff, record).await;
     }
 
-    run_ok(
+    succeeded(
         &with_token(&app, &token, &["keys", "rewrap"]).await,
         "keys rewrap",
     );
     assert!(counts(&app).await.iter().all(|(k, _)| *k == token_key));
-    backdate_office_pub(&app);
-    run_ok(
+    backdate(&app, "keys/office.pub");
+    succeeded(
         &with_token(&app, &token, &["keys", "retire", &file_key]).await,
         "keys retire",
     );
@@ -314,7 +310,7 @@ async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it
     for record in before.iter().chain(after.first()).chain(after.last()) {
         assert_readable(&app, &staff, record).await;
     }
-    let status = run_ok(
+    let status = succeeded(
         &with_token(&app, &token, &["keys", "status", "--format", "json"]).await,
         "keys status",
     );
@@ -336,7 +332,7 @@ async fn a_rotated_audit_signing_key_keeps_earlier_checkpoints_verifiable() {
         return;
     };
     // An audited change (the public site's submissions are not staff actions).
-    run_ok(
+    succeeded(
         &madoguchi(
             &app,
             &[
@@ -354,7 +350,7 @@ async fn a_rotated_audit_signing_key_keeps_earlier_checkpoints_verifiable() {
         "staff add",
     );
     // The head is signed now (by this command, or already by the server's own task).
-    run_ok(
+    succeeded(
         &madoguchi(&app, &["audit", "checkpoint"]).await,
         "audit checkpoint",
     );
@@ -369,19 +365,19 @@ async fn a_rotated_audit_signing_key_keeps_earlier_checkpoints_verifiable() {
     );
     assert!(!notes.is_empty());
 
-    run_ok(
+    succeeded(
         &madoguchi(&app, &["keys", "rotate", "audit-signing"]).await,
         "keys rotate audit-signing",
     );
     // The rotation is itself an audit event, so the log grew: the next checkpoint is signed
     // by the new key, under a new origin.
-    let checkpoint = run_ok(
+    let checkpoint = succeeded(
         &madoguchi(&app, &["audit", "checkpoint"]).await,
         "audit checkpoint",
     );
     let new_origin = checkpoint.lines().next().expect("origin").to_owned();
     assert_ne!(new_origin, old_origin);
-    let verified = run_ok(
+    let verified = succeeded(
         &madoguchi(&app, &["audit", "verify", "--format", "json"]).await,
         "audit verify",
     );
@@ -430,12 +426,12 @@ async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() 
             "bank",
         ]
     };
-    run_ok(&madoguchi(&app, &staff_add("suzuki")).await, "staff add");
-    run_ok(
+    succeeded(&madoguchi(&app, &staff_add("suzuki")).await, "staff add");
+    succeeded(
         &with_token(&app, &token, &["audit", "checkpoint"]).await,
         "audit checkpoint (file key)",
     );
-    run_ok(
+    succeeded(
         &with_token(&app, &token, &["keys", "rotate", "audit-signing"]).await,
         "keys rotate audit-signing into the token",
     );
@@ -450,12 +446,12 @@ async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() 
     );
     assert!(objects.contains("never extractable"), "{objects}");
 
-    run_ok(&madoguchi(&app, &staff_add("kato")).await, "staff add");
+    succeeded(&madoguchi(&app, &staff_add("kato")).await, "staff add");
     // Without the token nothing can sign any more; with it, the token signs.
     let refused = madoguchi(&app, &["audit", "checkpoint"]).await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("token"));
-    let note = run_ok(
+    let note = succeeded(
         &with_token(&app, &token, &["audit", "checkpoint"]).await,
         "audit checkpoint (token key)",
     );
@@ -463,7 +459,7 @@ async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() 
         .expect("verifying key")
         .origin();
     assert!(note.starts_with(&origin), "{note}");
-    let verified = run_ok(
+    let verified = succeeded(
         &madoguchi(&app, &["audit", "verify", "--format", "json"]).await,
         "audit verify",
     );
@@ -471,7 +467,7 @@ async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() 
     assert_eq!(verified["intact"], true, "{verified}");
     // `keys init` after an upgrade leaves the token's keys alone.
     let core = app.core_private_key.display().to_string();
-    run_ok(
+    succeeded(
         &madoguchi(&app, &["keys", "init", "--core-private-key", &core]).await,
         "keys init",
     );
@@ -484,16 +480,6 @@ async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() 
 /// The blind-index key file's key.
 fn blind_key(app: &TestApp, file: &str) -> madoguchi_seal::BlindIndexKey {
     madoguchi_seal::BlindIndexKey::load(&app.data.join("keys").join(file)).expect(file)
-}
-
-/// Pretends `blind-index.key` was written eleven minutes ago (past the retirement grace).
-fn backdate_blind_index_key(app: &TestApp) {
-    let file = std::fs::File::options()
-        .write(true)
-        .open(app.data.join("keys/blind-index.key"))
-        .expect("blind-index.key");
-    file.set_modified(SystemTime::now() - Duration::from_secs(11 * 60))
-        .expect("set mtime");
 }
 
 /// Stored e-mail indexes per blind-index key id (`None`: written before ids were kept).
@@ -616,7 +602,7 @@ async fn rotate_blind_index(db: Db) {
         "every stored index names its key"
     );
 
-    let out = run_ok(
+    let out = succeeded(
         &madoguchi(&app, &["keys", "rotate", "blind-index"]).await,
         "keys rotate blind-index",
     );
@@ -672,7 +658,7 @@ async fn rotate_blind_index(db: Db) {
             .any(|f| f.contains("still need the earlier blind-index key") && f.contains(&old_id)),
         "{pending:?}"
     );
-    let out = run_ok(&madoguchi(&app, &["keys", "reindex"]).await, "keys reindex");
+    let out = succeeded(&madoguchi(&app, &["keys", "reindex"]).await, "keys reindex");
     assert!(out.contains("e-mail indexes moved"), "{out}");
     assert!(
         out.contains("0 stored indexes are not computed by it"),
@@ -719,8 +705,8 @@ async fn rotate_blind_index(db: Db) {
             .any(|f| f.contains("keys retire blind-index")),
         "{pending:?}"
     );
-    backdate_blind_index_key(&app);
-    run_ok(
+    backdate(&app, "keys/blind-index.key");
+    succeeded(
         &madoguchi(&app, &["keys", "retire", "blind-index"]).await,
         "keys retire blind-index",
     );
@@ -735,7 +721,7 @@ async fn rotate_blind_index(db: Db) {
         one_booking_too_many(&app, &visitor).await,
         "too-many-bookings"
     );
-    let status = run_ok(
+    let status = succeeded(
         &madoguchi(&app, &["keys", "status", "--format", "json"]).await,
         "keys status",
     );
@@ -750,11 +736,7 @@ async fn rotate_blind_index(db: Db) {
         Some(1),
         "{status}"
     );
-    let actions = audit_actions(&app).await;
-    for action in ["keys.rotate", "keys.reindex", "keys.retire"] {
-        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
-    }
-    run_ok(&madoguchi(&app, &["audit", "verify"]).await, "audit verify");
+    assert_audited(&app, &["keys.rotate", "keys.reindex", "keys.retire"]).await;
     app.stop().await;
 }
 

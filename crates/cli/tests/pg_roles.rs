@@ -210,12 +210,7 @@ async fn the_retention_and_audit_roles_do_their_job_and_nothing_else() {
     let listed = common::reservation::slots(&owner, "naha").await;
     common::reservation::book_by_api(&owner, "naha", &listed[0], &visitor).await;
     let out = common::madoguchi(&owner, &["migrate", "--create-roles"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::succeeded(&out, "migrate --create-roles");
     owner.stop_server().await;
     let mut admin = sqlx::PgConnection::connect(&owner.database_url)
         .await
@@ -238,13 +233,8 @@ async fn the_retention_and_audit_roles_do_their_job_and_nothing_else() {
         &["purge", "--demo", "--format", "json"],
     )
     .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let report: serde_json::Value =
+        serde_json::from_str(&common::succeeded(&out, "purge")).expect("json");
     assert_eq!(
         report["applications"],
         serde_json::json!([receipt]),
@@ -296,13 +286,7 @@ async fn the_retention_and_audit_roles_do_their_job_and_nothing_else() {
 
     // The audit verifier, as madoguchi_audit: the chain verifies and the run is recorded.
     let out = run_as(&owner, &audit_url, &["audit", "verify"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::succeeded(&out, "audit verify");
     assert_eq!(
         count(
             url,

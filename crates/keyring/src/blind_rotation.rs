@@ -9,13 +9,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
 
 use madoguchi_seal::keyfile::{BLIND_INDEX_KEY, BLIND_INDEX_PREVIOUS_KEY};
 use madoguchi_seal::{BlindIndexKey, KeyId};
 
 use crate::init::{InitError, io_err, write_file};
-use crate::rotation::{RETIRE_GRACE, RotationError};
+use crate::rotation::{RETIRE_GRACE, RotationError, age};
 
 const PRIVATE_MODE: u32 = 0o600;
 
@@ -74,14 +73,7 @@ pub fn previous_blind_index_key(keys_dir: &Path) -> Result<Option<KeyId>, Rotati
 pub fn retire_blind_index_key(keys_dir: &Path, stale: u64) -> Result<KeyId, RotationError> {
     let previous =
         previous_blind_index_key(keys_dir)?.ok_or(RotationError::NoBlindIndexRotation)?;
-    let current_file = keys_dir.join(BLIND_INDEX_KEY);
-    let since = fs::metadata(&current_file)
-        .and_then(|m| m.modified())
-        .map_err(io_err(&current_file))
-        .map_err(RotationError::from)?;
-    let elapsed = SystemTime::now()
-        .duration_since(since)
-        .unwrap_or(Duration::ZERO);
+    let elapsed = age(&keys_dir.join(BLIND_INDEX_KEY))?;
     if elapsed < RETIRE_GRACE {
         return Err(RotationError::BlindIndexTooSoon {
             elapsed_s: elapsed.as_secs(),
@@ -102,6 +94,8 @@ pub fn retire_blind_index_key(keys_dir: &Path, stale: u64) -> Result<KeyId, Rota
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use std::time::{Duration, SystemTime};
+
     use super::*;
 
     fn keys_dir() -> tempfile::TempDir {

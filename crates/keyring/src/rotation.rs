@@ -319,13 +319,7 @@ pub fn retire_office_key(
             count: in_use,
         });
     }
-    let since = fs::metadata(&office_pub)
-        .and_then(|m| m.modified())
-        .map_err(io_err(&office_pub))
-        .map_err(RotationError::from)?;
-    let elapsed = SystemTime::now()
-        .duration_since(since)
-        .unwrap_or(Duration::ZERO);
+    let elapsed = age(&office_pub)?;
     if elapsed < RETIRE_GRACE {
         return Err(RotationError::TooSoon {
             key_id,
@@ -344,6 +338,16 @@ pub fn retire_office_key(
         return Ok("the token".to_string());
     }
     Err(RotationError::NotHeld(key_id))
+}
+
+/// How long ago `file` was last written (a rotation's moment: retirements wait out the grace).
+pub(crate) fn age(file: &Path) -> Result<Duration, RotationError> {
+    let since = fs::metadata(file)
+        .and_then(|m| m.modified())
+        .map_err(io_err(file))?;
+    Ok(SystemTime::now()
+        .duration_since(since)
+        .unwrap_or(Duration::ZERO))
 }
 
 /// Where the back office's keys are: the keys folder and, optionally, a PKCS#11 token.

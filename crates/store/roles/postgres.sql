@@ -24,36 +24,20 @@
 -- Neither role owns anything or may create objects. Give them passwords (`\password
 -- madoguchi_public`) or certificates; the roles are created without one.
 
+-- The four roles, each created if missing (two `migrate` runs at once may race: the loser's
+-- duplicate is ignored).
 DO $$
+DECLARE r text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'madoguchi_public') THEN
-        CREATE ROLE madoguchi_public LOGIN;
-    END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-END $$;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'madoguchi_office') THEN
-        CREATE ROLE madoguchi_office LOGIN;
-    END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-END $$;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'madoguchi_retention') THEN
-        CREATE ROLE madoguchi_retention LOGIN;
-    END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-END $$;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'madoguchi_audit') THEN
-        CREATE ROLE madoguchi_audit LOGIN;
-    END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    FOREACH r IN ARRAY ARRAY['madoguchi_public', 'madoguchi_office', 'madoguchi_retention',
+                             'madoguchi_audit'] LOOP
+        BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+                EXECUTE format('CREATE ROLE %I LOGIN', r);
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END;
+    END LOOP;
 END $$;
 
 -- Nothing for everyone: personal tables are not readable by any other role of the server.

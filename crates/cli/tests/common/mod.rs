@@ -555,6 +555,17 @@ pub async fn output_of(command: std::process::Command) -> std::process::Output {
         .expect("the command runs")
 }
 
+/// The stdout of a command that must have succeeded (else its output, in the panic).
+pub fn succeeded(out: &std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Runs the real `madoguchi` binary against the app's data folder and database (logging
 /// errors only), without blocking the runtime the server runs on (see [`output_of`]).
 #[allow(dead_code)]
