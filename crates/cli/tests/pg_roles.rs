@@ -141,6 +141,16 @@ async fn the_public_role_writes_applications_and_reads_no_personal_table() {
     ] {
         denied(&public_url, sql).await;
     }
+    // What it may read: a booking form's nonce hash, to tell a form sent again across a
+    // blind-index rotation.
+    let mut public_conn = sqlx::PgConnection::connect(&public_url)
+        .await
+        .expect("public role");
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM bookings WHERE request_id = $1")
+        .bind(vec![0u8; 32])
+        .fetch_one(&mut public_conn)
+        .await
+        .expect("the public role reads request ids");
     // As the office role, the audit log is append-only by grant (the trigger stands behind).
     for sql in [
         "UPDATE audit_events SET outcome = 'ok'",

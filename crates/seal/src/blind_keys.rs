@@ -156,6 +156,15 @@ impl BlindIndexKeys {
         self.pair().current.code_mac(purpose, subject, code)
     }
 
+    /// The same MAC with the previous key, while a rotation is under way: for values looked up
+    /// by their MAC (a form's one-time nonce), made before and after the rotation alike.
+    pub fn previous_code_mac(&self, purpose: &str, subject: &[u8], code: &str) -> Option<[u8; 32]> {
+        let pair = self.pair();
+        pair.previous
+            .as_ref()
+            .map(|key| key.code_mac(purpose, subject, code))
+    }
+
     /// Checks a code against a MAC made with the current or the previous key: a code sent just
     /// before a rotation is still accepted.
     pub fn verify_code(&self, purpose: &str, subject: &[u8], code: &str, stored: &[u8]) -> bool {
@@ -217,6 +226,7 @@ mod tests {
         assert!(!keys.verify_code("p", b"s", "123457", &old_mac));
         let new_mac = keys.code_mac("p", b"s", "123456");
         assert_ne!(new_mac, old_mac);
+        assert_eq!(keys.previous_code_mac("p", b"s", "123456"), Some(old_mac));
         assert!(keys.verify_code("p", b"s", "123456", &new_mac));
     }
 
@@ -228,6 +238,7 @@ mod tests {
         let [a, b] = lookup.candidates();
         assert_eq!(a, b);
         assert_eq!(keys.previous_key_id(), None);
+        assert_eq!(keys.previous_code_mac("p", b"s", "1"), None);
         let old_mac = BlindIndexKey::from_bytes([1u8; 32]).code_mac("p", b"s", "1");
         assert!(!keys.verify_code("p", b"s", "1", &old_mac));
     }

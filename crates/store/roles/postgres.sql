@@ -78,7 +78,7 @@ GRANT INSERT (id, receipt_number, product, status, branch_code, email_index, ema
 GRANT INSERT ON application_personal, application_secrets, booking_personal TO madoguchi_public;
 GRANT SELECT (reminder_for), INSERT, DELETE ON outbox TO madoguchi_public;
 GRANT SELECT (id, center_id, starts_at, ends_at, consultation, status, contact_sealed, created_at,
-              manage_id, email_index)
+              manage_id, request_id, email_index)
     ON bookings TO madoguchi_public;
 GRANT INSERT (id, center_id, starts_at, ends_at, consultation, status, manage_id, request_id,
               email_index, email_index_key, contact_sealed, created_at, updated_at)

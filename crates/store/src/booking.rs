@@ -34,6 +34,9 @@ pub struct NewBooking {
     pub manage_id: Vec<u8>,
     /// Hash of the booking form's one-time nonce.
     pub request_id: Vec<u8>,
+    /// During a blind-index rotation, the nonce's hash under the previous key: a form sent
+    /// once before this process picked up the new key and again after is still one booking.
+    pub request_id_previous: Option<Vec<u8>>,
     /// Keyed blind index of the normalized e-mail address (with the current key).
     pub email_index: Vec<u8>,
     /// The id of the blind-index key that computed `email_index`.
@@ -155,6 +158,17 @@ macro_rules! insert_booking {
             let confirmation: &$crate::OutboxRow = $confirmation;
             let reminder: Option<&$crate::OutboxRow> = $reminder;
             let at = $crate::db_time(booking.created_at);
+            if let Some(previous) = &booking.request_id_previous {
+                let seen = sqlx::query_scalar::<Db, i64>(
+                    "SELECT COUNT(*) FROM bookings WHERE request_id = $1",
+                )
+                .bind(previous)
+                .fetch_one(&mut *$tx)
+                .await?;
+                if seen > 0 {
+                    return Err($crate::StoreError::DuplicateRequest);
+                }
+            }
             // The booking row first: a concurrent submit of the same form waits on the
             // unique request id and then fails on it, so it is told "already booked" rather
             // than "full" by the place its twin just took.

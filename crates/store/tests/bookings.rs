@@ -75,6 +75,7 @@ impl Request {
                 consultation: "housing-loan".to_owned(),
                 manage_id: unique_bytes(),
                 request_id: unique_bytes(),
+                request_id_previous: None,
                 email_index: email.to_vec(),
                 email_index_key: "0000000000000001".to_owned(),
                 email_index_previous: None,
@@ -575,6 +576,15 @@ async fn a_form_is_booked_once(db: &TestDb, sql: &Sql) {
     let again = first.resubmitted();
     assert!(matches!(
         again.send(store).await,
+        Err(StoreError::DuplicateRequest)
+    ));
+    // Sent again by a process that has since picked up a rotated blind-index key: the nonce's
+    // hash differs, its hash under the previous key is the first one's.
+    let mut rotated = first.resubmitted();
+    rotated.booking.request_id = unique_bytes();
+    rotated.booking.request_id_previous = Some(first.booking.request_id.clone());
+    assert!(matches!(
+        rotated.send(store).await,
         Err(StoreError::DuplicateRequest)
     ));
     assert_eq!(

@@ -45,6 +45,7 @@ fn booking(slot: &SlotRef) -> NewBooking {
         consultation: "car-loan".to_owned(),
         manage_id: unique_bytes(),
         request_id: unique_bytes(),
+        request_id_previous: None,
         email_index: unique_bytes(),
         email_index_key: "0000000000000001".to_owned(),
         email_index_previous: None,

@@ -180,6 +180,7 @@ pub async fn book(
         consultation: details.consultation().as_str().to_owned(),
         manage_id: token.lookup_id().to_vec(),
         request_id: request_id(state, nonce),
+        request_id_previous: previous_request_id(state, nonce),
         email_index: lookup.current.index.as_bytes().to_vec(),
         email_index_key: lookup.current.key_id.to_string(),
         email_index_previous: lookup.previous.map(|index| index.as_bytes().to_vec()),
@@ -380,4 +381,13 @@ fn request_id(state: &PublicState, nonce: &str) -> Vec<u8> {
         .blind_index
         .code_mac("booking-request", nonce.as_bytes(), "")
         .to_vec()
+}
+
+/// The same under the previous blind-index key, during a rotation.
+fn previous_request_id(state: &PublicState, nonce: &str) -> Option<Vec<u8>> {
+    state
+        .crypto
+        .blind_index
+        .previous_code_mac("booking-request", nonce.as_bytes(), "")
+        .map(|mac| mac.to_vec())
 }
