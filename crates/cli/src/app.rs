@@ -16,7 +16,7 @@ use madoguchi_mail::{OutboxWorker, Transport};
 use madoguchi_office::passkeys::RelyingParty;
 use madoguchi_office::{OfficeDeps, OfficeState};
 use madoguchi_public::{PublicState, RateLimitSettings};
-use madoguchi_seal::{BlindIndexKeys, EnvelopeWriter};
+use madoguchi_seal::EnvelopeWriter;
 use madoguchi_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -294,7 +294,7 @@ async fn start_office(
     tasks.spawn(madoguchi_office::reindex::run_reindex(
         store.clone(),
         keyring.clone(),
-        BlindIndexKeys::following(&config.data.keys())?,
+        config.data.keys(),
         stop.clone(),
     ));
     tasks.spawn(madoguchi_office::key_rotation::run_rewrap(

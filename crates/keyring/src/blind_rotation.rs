@@ -9,9 +9,10 @@
 
 use std::fs;
 use std::path::Path;
+use std::time::Duration;
 
 use madoguchi_seal::keyfile::{BLIND_INDEX_KEY, BLIND_INDEX_PREVIOUS_KEY};
-use madoguchi_seal::{BlindIndexKey, KeyId};
+use madoguchi_seal::{BLIND_INDEX_REFRESH, BlindIndexKey, KeyId};
 
 use crate::init::{InitError, io_err, write_file};
 use crate::rotation::{RETIRE_GRACE, RotationError, age};
@@ -67,6 +68,22 @@ pub fn previous_blind_index_key(keys_dir: &Path) -> Result<Option<KeyId>, Rotati
     }
 }
 
+/// How long after a rotation the re-index waits: twice the time a running process takes to
+/// pick up the new key (`madoguchi_seal::BLIND_INDEX_REFRESH`). Until then a process may still
+/// index, and look up, with the previous key alone — a row re-indexed meanwhile would be missed
+/// by its status checks and its address's booking limit.
+pub const REINDEX_AFTER: Duration = Duration::from_secs(2 * BLIND_INDEX_REFRESH.as_secs());
+
+/// While a rotation is younger than [`REINDEX_AFTER`]: how much longer the re-index must wait.
+/// `None` when no rotation is under way or it is old enough.
+pub fn reindex_wait(keys_dir: &Path) -> Result<Option<Duration>, RotationError> {
+    if previous_blind_index_key(keys_dir)?.is_none() {
+        return Ok(None);
+    }
+    let elapsed = age(&keys_dir.join(BLIND_INDEX_KEY))?;
+    Ok(REINDEX_AFTER.checked_sub(elapsed).filter(|d| !d.is_zero()))
+}
+
 /// Deletes the previous blind-index key once `stale` (stored indexes not computed by the
 /// current key, counted after a last re-index) is zero and the rotation is older than
 /// [`RETIRE_GRACE`]. Returns the retired key's id.
@@ -94,7 +111,7 @@ pub fn retire_blind_index_key(keys_dir: &Path, stale: u64) -> Result<KeyId, Rota
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::time::{Duration, SystemTime};
+    use std::time::SystemTime;
 
     use super::*;
 
@@ -136,12 +153,15 @@ mod tests {
             rotate_blind_index_key(dir.path()),
             Err(RotationError::BlindIndexUnfinished(id)) if id == before.key_id()
         ));
+        // The re-index waits for running processes to pick the new key up.
+        assert!(reindex_wait(dir.path()).unwrap().is_some());
         // Too soon, then stale rows, then retired.
         assert!(matches!(
             retire_blind_index_key(dir.path(), 0),
             Err(RotationError::BlindIndexTooSoon { .. })
         ));
         backdate(&dir.path().join(BLIND_INDEX_KEY));
+        assert_eq!(reindex_wait(dir.path()).unwrap(), None);
         assert!(matches!(
             retire_blind_index_key(dir.path(), 3),
             Err(RotationError::StaleIndexes { count: 3, .. })
@@ -151,6 +171,11 @@ mod tests {
             before.key_id()
         );
         assert!(!dir.path().join(BLIND_INDEX_PREVIOUS_KEY).exists());
+        assert_eq!(
+            reindex_wait(dir.path()).unwrap(),
+            None,
+            "no rotation under way"
+        );
         assert!(matches!(
             retire_blind_index_key(dir.path(), 0),
             Err(RotationError::NoBlindIndexRotation)

@@ -9,11 +9,13 @@
 //! ([`run_reindex`]); `madoguchi keys reindex` runs it now; each pass that moved rows is
 //! audited as `keys.reindex` with counts only.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use madoguchi_domain::EmailAddress;
 use madoguchi_keyring::OfficeKeyring;
+use madoguchi_keyring::blind_rotation::reindex_wait;
 use madoguchi_seal::{BlindIndexKeys, EncryptedFields, WrappedKey};
 use madoguchi_store::{IndexMove, IndexedRecord, IndexedRecords, Store, StoreError};
 use tokio::sync::watch;
@@ -111,16 +113,25 @@ fn normalized_email(keyring: &OfficeKeyring, row: &IndexedRecord) -> Option<Zero
 const IDLE: Duration = Duration::from_secs(60);
 
 /// The server's background re-index: while a blind-index rotation is under way (the previous
-/// key is held), a pass now and then every minute, until `stop`. A pass that moved rows is
-/// audited as `keys.reindex` by `system:keys`.
+/// key is held) and every process has had time to pick up the new key
+/// ([`madoguchi_keyring::blind_rotation::REINDEX_AFTER`]), a pass every minute, until `stop`.
+/// A pass that moved rows is audited as `keys.reindex` by `system:keys`.
 pub async fn run_reindex(
     store: Store,
     keyring: Arc<OfficeKeyring>,
-    keys: BlindIndexKeys,
+    keys_dir: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
+    let keys = match BlindIndexKeys::following(&keys_dir) {
+        Ok(keys) => keys,
+        Err(e) => {
+            tracing::error!(error = %e, "the blind-index keys cannot be read: no re-index");
+            return;
+        }
+    };
     loop {
-        if keys.previous_key_id().is_some() {
+        let settled = matches!(reindex_wait(&keys_dir), Ok(None));
+        if keys.previous_key_id().is_some() && settled {
             match reindex_all(&store, &keyring, &keys).await {
                 Ok(pass) if pass.moved > 0 => {
                     let detail = pass.detail();

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use madoguchi_keyring::RotationError;
 use madoguchi_keyring::blind_rotation::{
-    previous_blind_index_key, retire_blind_index_key, rotate_blind_index_key,
+    previous_blind_index_key, reindex_wait, retire_blind_index_key, rotate_blind_index_key,
 };
 use madoguchi_keyring::rotation::{retire_office_key, rotate_audit_signing_key, rotate_office_key};
 use madoguchi_keyring::{OfficeKeySource, Token, TokenConfig};
@@ -140,6 +140,13 @@ async fn reindex_pass(
     let keyring = office_key_source(cli, data)?
         .load()
         .context("cannot load the back office's keys (the re-index opens e-mail fields)")?;
+    if let Some(wait) = reindex_wait(&data.keys())? {
+        println!(
+            "waiting {} s for running processes to pick up the new blind-index key",
+            wait.as_secs() + 1
+        );
+        tokio::time::sleep(wait).await;
+    }
     let keys = BlindIndexKeys::load(&data.keys())?;
     let pass = reindex_all(store, &keyring, &keys).await?;
     audit_key_event(
