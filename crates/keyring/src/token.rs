@@ -198,27 +198,19 @@ impl Token {
             what: "generate a key id",
             problem: e.to_string(),
         })?;
-        let label = Attribute::Label(OFFICE_KEY_LABEL.as_bytes().to_vec());
-        let public_template = [
-            Attribute::Token(true),
-            Attribute::Private(false),
-            Attribute::EcParams(P256_EC_PARAMS.to_vec()),
-            Attribute::Derive(true),
-            Attribute::Id(temporary.to_vec()),
-            label.clone(),
-        ];
-        let private_template = [
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Derive(true),
-            Attribute::Sign(false),
-            Attribute::Decrypt(false),
-            Attribute::Unwrap(false),
-            Attribute::Id(temporary.to_vec()),
-            label,
-        ];
+        let id = Attribute::Id(temporary.to_vec());
+        let (public_template, private_template) = key_pair_templates(
+            OFFICE_KEY_LABEL,
+            &P256_EC_PARAMS,
+            &[Attribute::Derive(true), id.clone()],
+            &[
+                Attribute::Derive(true),
+                Attribute::Sign(false),
+                Attribute::Decrypt(false),
+                Attribute::Unwrap(false),
+                id,
+            ],
+        );
         let (public, private) = session
             .generate_key_pair(
                 &Mechanism::EccKeyPairGen,
@@ -247,23 +239,12 @@ impl Token {
         let earlier = session
             .find_objects(&[Attribute::Label(AUDIT_KEY_LABEL.as_bytes().to_vec())])
             .map_err(op("list the audit keys"))?;
-        let label = Attribute::Label(AUDIT_KEY_LABEL.as_bytes().to_vec());
-        let public_template = [
-            Attribute::Token(true),
-            Attribute::Private(false),
-            Attribute::EcParams(ED25519_EC_PARAMS.to_vec()),
-            Attribute::Verify(true),
-            label.clone(),
-        ];
-        let private_template = [
-            Attribute::Token(true),
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Sign(true),
-            Attribute::Derive(false),
-            label,
-        ];
+        let (public_template, private_template) = key_pair_templates(
+            AUDIT_KEY_LABEL,
+            &ED25519_EC_PARAMS,
+            &[Attribute::Verify(true)],
+            &[Attribute::Sign(true), Attribute::Derive(false)],
+        );
         let (public, _private) = session
             .generate_key_pair(
                 &Mechanism::EccEdwardsKeyPairGen,
@@ -389,6 +370,34 @@ impl fmt::Debug for TokenAuditKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TokenAuditKey({})", self.public.origin())
     }
+}
+
+/// The templates of a key pair generated in the token, labelled `label`, on curve `ec_params`:
+/// both halves stored on the token; the private half private, sensitive and never extractable.
+/// Each half may do only what `public_uses` / `private_uses` allow.
+fn key_pair_templates(
+    label: &str,
+    ec_params: &[u8],
+    public_uses: &[Attribute],
+    private_uses: &[Attribute],
+) -> (Vec<Attribute>, Vec<Attribute>) {
+    let label = Attribute::Label(label.as_bytes().to_vec());
+    let mut public = vec![
+        Attribute::Token(true),
+        Attribute::Private(false),
+        Attribute::EcParams(ec_params.to_vec()),
+        label.clone(),
+    ];
+    public.extend_from_slice(public_uses);
+    let mut private = vec![
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        label,
+    ];
+    private.extend_from_slice(private_uses);
+    (public, private)
 }
 
 /// `CKA_EC_POINT` of an Ed25519 public key: a DER OCTET STRING around its 32 bytes.
