@@ -204,31 +204,16 @@ pub fn rotate_audit_signing_key(
 ) -> Result<RotatedAuditKey, RotationError> {
     use madoguchi_audit::{
         AuditSigningKey, AuditVerifyingKey, SIGNING_KEY_FILE, VERIFYING_KEY_FILE,
-        earlier_verifying_key_file,
     };
     let previous = AuditVerifyingKey::load(&keys_dir.join(VERIFYING_KEY_FILE))?;
-    let kept = earlier_verifying_key_file(keys_dir, &previous);
-    if !kept.exists() {
-        write_file(
-            &kept,
-            previous.to_file_text().as_bytes(),
-            PUBLIC_MODE,
-            false,
-        )?;
-    }
+    trust_audit_key(keys_dir, &previous)?;
     let key_file = keys_dir.join(SIGNING_KEY_FILE);
     // Each new key is trusted (kept under its id) before it signs anything; then the key; last
     // the file naming it current.
     let public = match token {
         Some(token) => {
             let public = token.generate_audit_key()?;
-            let trusted = earlier_verifying_key_file(keys_dir, &public);
-            write_file(
-                &trusted,
-                public.to_file_text().as_bytes(),
-                PUBLIC_MODE,
-                false,
-            )?;
+            trust_audit_key(keys_dir, &public)?;
             if key_file.exists() {
                 fs::remove_file(&key_file).map_err(io_err(&key_file))?;
             }
@@ -237,13 +222,7 @@ pub fn rotate_audit_signing_key(
         None => {
             let key = AuditSigningKey::generate().map_err(InitError::from)?;
             let public = key.verifying_key();
-            let trusted = earlier_verifying_key_file(keys_dir, &public);
-            write_file(
-                &trusted,
-                public.to_file_text().as_bytes(),
-                PUBLIC_MODE,
-                false,
-            )?;
+            trust_audit_key(keys_dir, &public)?;
             write_file(&key_file, key.to_file_text().as_bytes(), PRIVATE_MODE, true)?;
             public
         }
@@ -258,6 +237,19 @@ pub fn rotate_audit_signing_key(
         previous_origin: previous.origin(),
         current_origin: public.origin(),
     })
+}
+
+/// Keeps a verifying key as `audit-signing.<id>.pub` (if not kept yet): `audit verify` trusts
+/// the checkpoints it signed.
+fn trust_audit_key(
+    keys_dir: &Path,
+    key: &madoguchi_audit::AuditVerifyingKey,
+) -> Result<(), RotationError> {
+    let kept = madoguchi_audit::earlier_verifying_key_file(keys_dir, key);
+    if !kept.exists() {
+        write_file(&kept, key.to_file_text().as_bytes(), PUBLIC_MODE, false)?;
+    }
+    Ok(())
 }
 
 /// The key that signs checkpoints now: the one `audit-signing.pub` names, from
