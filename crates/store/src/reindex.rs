@@ -21,14 +21,6 @@ pub enum IndexedRecords {
 impl IndexedRecords {
     /// Both kinds, in the order a pass takes them.
     pub const ALL: [IndexedRecords; 2] = [IndexedRecords::Applications, IndexedRecords::Bookings];
-
-    /// The table's name (as `keys status` shows it).
-    pub fn table(self) -> &'static str {
-        match self {
-            IndexedRecords::Applications => "applications",
-            IndexedRecords::Bookings => "bookings",
-        }
-    }
 }
 
 /// One row's index swap: `old` (as read) to `new`.

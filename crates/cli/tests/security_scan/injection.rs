@@ -222,22 +222,16 @@ async fn booking_pages(
     let ids = ids(app, "SELECT id FROM bookings").await;
     let mut revealed = String::new();
     for id in &ids {
-        let page = Seen::of(consultant.get(&format!("/bookings/{id}")).await).await;
-        findings.record("office GET /bookings/{booking}", INJECTION, inert(&page));
-        let mut form: Vec<(&str, &str)> = BOOKING_FIELDS.iter().map(|f| ("fields", *f)).collect();
-        form.push(("purpose", "booking-check"));
-        let shown = Seen::of(
-            consultant
-                .post_form(&format!("/bookings/{id}/reveal"), &form)
-                .await,
+        let shown = open_and_reveal(
+            findings,
+            consultant,
+            Record::Booking,
+            id,
+            BOOKING_FIELDS,
+            "booking-check",
         )
         .await;
-        findings.record(
-            "office POST /bookings/{booking}/reveal",
-            INJECTION,
-            inert(&shown),
-        );
-        revealed.push_str(&shown.body);
+        revealed.push_str(&shown);
     }
     for (field, payload) in stored {
         let shown = escaped_in(&revealed, payload);
@@ -254,6 +248,56 @@ async fn booking_pages(
             },
         );
     }
+}
+
+/// A record the back office opens and reveals.
+#[derive(Clone, Copy)]
+enum Record {
+    Application,
+    Booking,
+}
+
+impl Record {
+    /// The path segment and the route table's name of its id.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Record::Application => ("applications", "application"),
+            Record::Booking => ("bookings", "booking"),
+        }
+    }
+}
+
+/// Opens the record's page and reveals `fields` for `purpose`, recording both as inert (or
+/// not); returns the revealed page.
+async fn open_and_reveal(
+    findings: &mut Findings,
+    staff: &StaffClient,
+    record: Record,
+    id: &str,
+    fields: &[&str],
+    purpose: &str,
+) -> String {
+    let (segment, name) = record.names();
+    let page = Seen::of(staff.get(&format!("/{segment}/{id}")).await).await;
+    findings.record(
+        &format!("office GET /{segment}/{{{name}}}"),
+        INJECTION,
+        inert(&page),
+    );
+    let mut form: Vec<(&str, &str)> = fields.iter().map(|f| ("fields", *f)).collect();
+    form.push(("purpose", purpose));
+    let shown = Seen::of(
+        staff
+            .post_form(&format!("/{segment}/{id}/reveal"), &form)
+            .await,
+    )
+    .await;
+    findings.record(
+        &format!("office POST /{segment}/{{{name}}}/reveal"),
+        INJECTION,
+        inert(&shown),
+    );
+    shown.body
 }
 
 /// What `page` shows around `marker` (for a failure's message).
@@ -322,27 +366,16 @@ async fn application_pages(findings: &mut Findings, staff: &Staff, stored: &[(&s
     let ids = application_ids(&queue.body);
     let mut revealed = String::new();
     for id in &ids {
-        let detail = Seen::of(operator.get(&format!("/applications/{id}")).await).await;
-        findings.record(
-            "office GET /applications/{application}",
-            INJECTION,
-            inert(&detail),
-        );
-        let mut form: Vec<(&str, &str)> =
-            APPLICATION_FIELDS.iter().map(|f| ("fields", *f)).collect();
-        form.push(("purpose", "review"));
-        let shown = Seen::of(
-            operator
-                .post_form(&format!("/applications/{id}/reveal"), &form)
-                .await,
+        let shown = open_and_reveal(
+            findings,
+            operator,
+            Record::Application,
+            id,
+            APPLICATION_FIELDS,
+            "review",
         )
         .await;
-        findings.record(
-            "office POST /applications/{application}/reveal",
-            INJECTION,
-            inert(&shown),
-        );
-        revealed.push_str(&shown.body);
+        revealed.push_str(&shown);
     }
     for (field, payload) in stored {
         findings.record(
@@ -569,7 +602,8 @@ fn savings_body(applicant: &Applicant) -> Value {
     Value::Object(body)
 }
 
-async fn api_post(app: &TestApp, path: &str, body: &Value) -> Seen {
+/// POSTs a JSON body to an API path (also the IDOR checks').
+pub(crate) async fn api_post(app: &TestApp, path: &str, body: &Value) -> Seen {
     let response = api_client()
         .post(app.url(path))
         .header("content-type", "application/json")

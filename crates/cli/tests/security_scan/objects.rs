@@ -10,8 +10,9 @@ use madoguchi_domain::ReceiptNumber;
 use serde_json::{Value, json};
 
 use crate::common::TestApp;
-use crate::common::reservation::{api_client, mails_to};
+use crate::common::reservation::mails_to;
 use crate::findings::Findings;
+use crate::injection::api_post;
 use crate::passive::Seen;
 use crate::targets::{Listener, Target, neighbour};
 use crate::{Seeded, Staff};
@@ -330,15 +331,4 @@ async fn check_ids(findings: &mut Findings, app: &TestApp, receipt: &str) {
             },
         );
     }
-}
-
-async fn api_post(app: &TestApp, path: &str, body: &Value) -> Seen {
-    let response = api_client()
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    Seen::of(response).await
 }
