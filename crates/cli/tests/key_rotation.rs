@@ -242,16 +242,20 @@ async fn with_token(app: &TestApp, token: &SoftToken, args: &[&str]) -> std::pro
     madoguchi(app, &refs).await
 }
 
-#[tokio::test]
-async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it() {
-    let Some(token) = SoftToken::create() else {
-        return;
-    };
+/// A server (SQLite) whose back office is given a SoftHSM2 token of its own.
+async fn spawn_with_token() -> Option<(SoftToken, TestApp)> {
+    let token = SoftToken::create()?;
     let options = Options {
         office_token: Some(token.config()),
         ..Options::unlimited()
     };
-    let Some(app) = TestApp::spawn_with(Db::Sqlite, options).await else {
+    let app = TestApp::spawn_with(Db::Sqlite, options).await?;
+    Some((token, app))
+}
+
+#[tokio::test]
+async fn an_office_key_moved_into_a_token_opens_every_record_and_never_leaves_it() {
+    let Some((token, app)) = spawn_with_token().await else {
         return;
     };
     let staff = staff_client(&app, "operator", "branches:101").await;
@@ -404,14 +408,7 @@ async fn a_rotated_audit_signing_key_keeps_earlier_checkpoints_verifiable() {
 
 #[tokio::test]
 async fn an_audit_signing_key_moved_into_a_token_signs_checkpoints_from_there() {
-    let Some(token) = SoftToken::create() else {
-        return;
-    };
-    let options = Options {
-        office_token: Some(token.config()),
-        ..Options::unlimited()
-    };
-    let Some(app) = TestApp::spawn_with(Db::Sqlite, options).await else {
+    let Some((token, app)) = spawn_with_token().await else {
         return;
     };
     let staff_add = |name: &'static str| {
