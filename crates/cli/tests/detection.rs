@@ -461,3 +461,266 @@ async fn failed_sign_ins_from_one_address_are_refused_after_the_limit() {
     assert_eq!(alerts[0].subject_kind.as_deref(), Some("address"));
     app.stop().await;
 }
+
+/// The servers a race runs against: on PostgreSQL two instances of one database (as two
+/// `serve` processes behind a balancer), on SQLite two processes' worth of one file.
+async fn two_instances(app: &TestApp, edits: &[(&'static str, &'static str)]) -> TestApp {
+    app.spawn_sibling(Options {
+        profile_edits: edits.to_vec(),
+        ..Options::default()
+    })
+    .await
+}
+
+/// The same member of staff, talking to `other` (the session is the database's, not the
+/// instance's).
+fn on(staff: &StaffClient, other: &TestApp) -> StaffClient {
+    StaffClient {
+        office_url: other.office_url.clone(),
+        ..staff.clone()
+    }
+}
+
+/// Events of `action` by `staff` with `outcome`.
+async fn events_of(app: &TestApp, staff: &StaffClient, action: &str, outcome: &str) -> usize {
+    let id = app
+        .store()
+        .staff_by_username(&staff.username)
+        .await
+        .expect("staff")
+        .expect("exists")
+        .id;
+    let actor = format!("staff:{id}");
+    app.store()
+        .recent_audit_events(5000)
+        .await
+        .expect("audit")
+        .iter()
+        .filter(|e| e.actor == actor && e.action == action && e.outcome == outcome)
+        .count()
+}
+
+/// Issue 16, 1: N parallel reveals of N customers by one operator, spread over two instances,
+/// against a limit of L an hour: exactly L answers show data, the operator is held, one alert
+/// is raised, and every refused read the server got to is in the audit log as denied.
+async fn parallel_reveals(db: Db) {
+    const LIMIT: usize = 5;
+    const N: usize = 24;
+    let edits = [(
+        "customers_read_per_hour = 60",
+        "customers_read_per_hour = 5",
+    )];
+    let options = Options {
+        profile_edits: edits.to_vec(),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(db, options).await else {
+        return;
+    };
+    let sibling = two_instances(&app, &edits).await;
+    let planted = plant(&app, N, "101").await;
+    let thief = staff_client(&app, "operator", "branches:101").await;
+    let instances = [thief.clone(), on(&thief, &sibling)];
+    let mut burst = tokio::task::JoinSet::new();
+    for (i, p) in planted.iter().enumerate() {
+        let staff = instances[i % 2].clone();
+        let id = p.id;
+        burst.spawn(async move {
+            let answer = reveal(&staff, id).await;
+            let status = answer.status();
+            (i, status, answer.text().await.expect("body"))
+        });
+    }
+    let answers = burst.join_all().await;
+    let shown: Vec<_> = answers
+        .iter()
+        .filter(|(i, _, page)| page.contains(&format!("090-2000-{i:04}")))
+        .collect();
+    assert_eq!(shown.len(), LIMIT, "exactly the limit got data");
+    assert!(shown.iter().all(|(_, status, _)| *status == StatusCode::OK));
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(_, status, _)| *status != StatusCode::OK)
+        .collect();
+    assert_eq!(refused.len(), N - LIMIT, "every other read is refused");
+    for (_, status, page) in &refused {
+        assert!(
+            *status == StatusCode::FORBIDDEN || *status == StatusCode::SEE_OTHER,
+            "held (403) or signed out (303): {status} {page}"
+        );
+        assert!(!page.contains("090-2000-"), "a refused read shows nothing");
+    }
+    assert_eq!(
+        held_rule(&app, &thief).await.as_deref(),
+        Some("customers-read")
+    );
+    assert_held(&app, &thief).await;
+    assert_eq!(
+        events_of(&app, &thief, "application.reveal", "ok").await,
+        LIMIT
+    );
+    let forbidden = refused
+        .iter()
+        .filter(|(_, status, _)| *status == StatusCode::FORBIDDEN)
+        .count();
+    assert!(forbidden >= 1);
+    assert_eq!(
+        events_of(&app, &thief, "application.reveal", "denied").await,
+        forbidden,
+        "each read refused by detection is audited as denied"
+    );
+    assert_eq!(alerts(&app).await.len(), 1, "one alert for one hold");
+    sibling.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_reveals_get_no_more_than_the_limit_sqlite() {
+    parallel_reveals(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn parallel_reveals_on_two_instances_get_no_more_than_the_limit_postgres() {
+    parallel_reveals(Db::Postgres).await;
+}
+
+/// Issue 16, 1: rows, not requests, count. 20 parallel exports of 2 rows each against 5 rows
+/// a day: two exports (4 rows) go out, the rest are refused whole, the supervisor is held.
+async fn parallel_exports(db: Db) {
+    const N: usize = 20;
+    let edits = [("exported_rows_per_day = 500", "exported_rows_per_day = 5")];
+    let options = Options {
+        profile_edits: edits.to_vec(),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(db, options).await else {
+        return;
+    };
+    let sibling = two_instances(&app, &edits).await;
+    plant(&app, 2, "101").await;
+    let supervisor = staff_client(&app, "supervisor", "branches:101").await;
+    let instances = [supervisor.clone(), on(&supervisor, &sibling)];
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let staff = instances[i % 2].clone();
+        burst.spawn(async move {
+            let answer = staff
+                .post_form(
+                    "/applications/export",
+                    &[("fields", "given_name"), ("purpose", "review")],
+                )
+                .await;
+            let status = answer.status();
+            (status, answer.text().await.expect("body"))
+        });
+    }
+    let answers = burst.join_all().await;
+    let rows: usize = answers
+        .iter()
+        .map(|(_, body)| body.matches("太郎").count())
+        .sum();
+    assert_eq!(
+        rows, 4,
+        "two exports of two rows: no more than 5 rows in all"
+    );
+    let exported = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .count();
+    assert_eq!(exported, 2);
+    assert_eq!(
+        held_rule(&app, &supervisor).await.as_deref(),
+        Some("exported-rows")
+    );
+    assert_eq!(
+        events_of(&app, &supervisor, "application.export", "ok").await,
+        4
+    );
+    let forbidden = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::FORBIDDEN)
+        .count();
+    assert!(forbidden >= 1);
+    assert_eq!(
+        events_of(&app, &supervisor, "application.export", "denied").await,
+        2 * forbidden,
+        "each refused export's rows are audited as denied"
+    );
+    assert_eq!(alerts(&app).await.len(), 1);
+    sibling.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_exports_get_no_more_rows_than_the_limit_sqlite() {
+    parallel_exports(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn parallel_exports_on_two_instances_get_no_more_rows_than_the_limit_postgres() {
+    parallel_exports(Db::Postgres).await;
+}
+
+/// Issue 16, 2: 30 parallel sign-ins from one address, each to another (or no) account,
+/// against 20 failures an hour: exactly 20 passwords are checked, one alert is raised.
+async fn parallel_spraying(db: Db) {
+    const N: usize = 30;
+    let Some(app) = TestApp::spawn(db).await else {
+        return;
+    };
+    let sibling = two_instances(&app, &[]).await;
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let url = format!(
+            "{}/sign-in",
+            if i % 2 == 0 {
+                &app.office_url
+            } else {
+                &sibling.office_url
+            }
+        );
+        burst.spawn(async move {
+            let client = common::office::office_client();
+            let name = format!("sprayed-{i}");
+            let answer = common::post_form(
+                &client,
+                &url,
+                &[("username", &name), ("password", "Winter2026!")],
+            )
+            .await;
+            answer.text().await.expect("body")
+        });
+    }
+    let pages = burst.join_all().await;
+    let refused = pages
+        .iter()
+        .filter(|p| p.contains("しばらくサインインできません"))
+        .count();
+    assert_eq!(refused, N - 20, "past the limit, refused without a check");
+    let events = app.store().recent_audit_events(5000).await.expect("audit");
+    let checked = events
+        .iter()
+        .filter(|e| e.action == "staff.sign-in" && e.outcome == "failed")
+        .count();
+    assert_eq!(checked, 20, "exactly the limit of passwords checked");
+    let denied = events
+        .iter()
+        .filter(|e| e.detail.as_deref() == Some("address-refused"))
+        .count();
+    assert_eq!(denied, N - 20, "every refused attempt is audited");
+    let alerts = alerts(&app).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].subject_kind.as_deref(), Some("address"));
+    sibling.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_sign_ins_from_one_address_check_no_more_than_the_limit_sqlite() {
+    parallel_spraying(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn parallel_sign_ins_from_one_address_check_no_more_than_the_limit_postgres() {
+    parallel_spraying(Db::Postgres).await;
+}

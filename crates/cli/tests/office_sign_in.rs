@@ -1079,3 +1079,325 @@ async fn forged_passkey_answers_count_as_failures_and_lock_the_account() {
     assert!(text(answer).await.contains("分間サインインできません"));
     app.stop().await;
 }
+
+// -------------------------------------------------------------------------------------------
+// Issue 16, 2: the lock-out holds under parallel requests, on two instances.
+
+/// Failed sign-in events of `username` with `detail`.
+async fn failures_of(app: &TestApp, username: &str, detail: &str) -> usize {
+    let id = staff_id(app, username).await.to_string();
+    app.store()
+        .recent_audit_events(5000)
+        .await
+        .expect("audit")
+        .iter()
+        .filter(|e| {
+            e.action == "staff.sign-in"
+                && e.outcome == "failed"
+                && e.subject_id.as_deref() == Some(&id)
+                && e.detail.as_deref() == Some(detail)
+        })
+        .count()
+}
+
+async fn locked_until(app: &TestApp, username: &str) -> Option<OffsetDateTime> {
+    app.store()
+        .staff_by_username(username)
+        .await
+        .expect("store")
+        .expect("staff")
+        .locked_until
+}
+
+/// The lock-out's end moved into the past, as time passing would.
+async fn expire_lock(app: &TestApp, username: &str) {
+    let id = staff_id(app, username).await;
+    let past = madoguchi_store::db_time(OffsetDateTime::now_utc() - Duration::minutes(1));
+    let sql = "UPDATE staff SET locked_until = $1 WHERE id = $2";
+    match app.db {
+        Db::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database_url)
+                .await
+                .expect("db");
+            sqlx::query(sql)
+                .bind(past)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .expect("update");
+            pool.close().await;
+        }
+        Db::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database_url).await.expect("db");
+            sqlx::query(sql)
+                .bind(past)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .expect("update");
+            pool.close().await;
+        }
+    }
+}
+
+/// Limits of the address rule out of the way: these races are about the account's.
+fn account_limits_only() -> common::Options {
+    common::Options {
+        profile_edits: vec![(
+            "failed_sign_ins_per_hour = 20",
+            "failed_sign_ins_per_hour = 1000",
+        )],
+        ..common::Options::default()
+    }
+}
+
+/// 30 parallel sign-ins of one account over two instances, 29 wrong and 1 right: exactly 5
+/// passwords are found wrong (no more are checked), the account is locked, and no session
+/// of it is left, whichever request the right password came in. The next lock-out in a row
+/// lasts twice as long.
+async fn parallel_passwords(db: Db) {
+    const N: usize = 30;
+    let Some(app) = TestApp::spawn_with(db, account_limits_only()).await else {
+        return;
+    };
+    let sibling = app.spawn_sibling(account_limits_only()).await;
+    let staff = staff_client(&app, "operator", "branches:001").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let base = if i % 2 == 0 {
+            app.office_url.clone()
+        } else {
+            sibling.office_url.clone()
+        };
+        let username = staff.username.clone();
+        let password = if i == N / 2 {
+            staff.password.clone()
+        } else {
+            format!("wrong-guess-{i}-Kq7")
+        };
+        burst.spawn(async move {
+            let client = office_client();
+            let answer = post_form(
+                &client,
+                &format!("{base}/sign-in"),
+                &[("username", &username), ("password", &password)],
+            )
+            .await;
+            (answer.status(), client)
+        });
+    }
+    let answers = burst.join_all().await;
+    assert_eq!(
+        failures_of(&app, &staff.username, "password").await,
+        5,
+        "exactly five wrong passwords were checked"
+    );
+    let through = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::SEE_OTHER)
+        .count();
+    assert!(through <= 1, "only the right password can get through");
+    assert_eq!(
+        failures_of(&app, &staff.username, "locked").await,
+        N - 5 - through,
+        "every other attempt was refused unchecked, and audited"
+    );
+    let until = locked_until(&app, &staff.username).await.expect("locked");
+    let first = until - OffsetDateTime::now_utc();
+    assert!(
+        first > Duration::minutes(14) && first <= Duration::minutes(15),
+        "{first}"
+    );
+    assert_eq!(
+        set_session_time_count(&app, &staff.username).await,
+        0,
+        "no session survives the lock"
+    );
+    for (_, client) in &answers {
+        let page = client
+            .get(format!("{}/sign-in/second-factor", app.office_url))
+            .send()
+            .await
+            .expect("request");
+        assert_redirect(&page, "/sign-in", "no client reaches the second factor");
+    }
+
+    // The lock ends; five more wrong in a row lock it for twice as long.
+    expire_lock(&app, &staff.username).await;
+    let client = office_client();
+    for _ in 0..5 {
+        post_form(
+            &client,
+            &format!("{}/sign-in", app.office_url),
+            &[
+                ("username", &staff.username),
+                ("password", "wrong-again-Zz1"),
+            ],
+        )
+        .await;
+    }
+    let until = locked_until(&app, &staff.username).await.expect("locked");
+    let second = until - OffsetDateTime::now_utc();
+    assert!(
+        second > Duration::minutes(29) && second <= Duration::minutes(30),
+        "{second}"
+    );
+    sibling.stop().await;
+    app.stop().await;
+}
+
+/// Open sessions of `username`.
+async fn set_session_time_count(app: &TestApp, username: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM staff_sessions WHERE ended_at IS NULL \
+               AND staff_id = (SELECT id FROM staff WHERE username = $1)";
+    match app.db {
+        Db::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database_url)
+                .await
+                .expect("db");
+            let n = sqlx::query_scalar(sql)
+                .bind(username)
+                .fetch_one(&pool)
+                .await;
+            pool.close().await;
+            n.expect("count")
+        }
+        Db::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database_url).await.expect("db");
+            let n = sqlx::query_scalar(sql)
+                .bind(username)
+                .fetch_one(&pool)
+                .await;
+            pool.close().await;
+            n.expect("count")
+        }
+    }
+}
+
+#[tokio::test]
+async fn parallel_passwords_check_no_more_than_five_sqlite() {
+    parallel_passwords(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn parallel_passwords_on_two_instances_check_no_more_than_five_postgres() {
+    parallel_passwords(Db::Postgres).await;
+}
+
+/// With the password known, 20 parallel second-factor codes over two instances: exactly 5
+/// are checked, the account is locked and the session ended.
+async fn parallel_codes(db: Db) {
+    const N: usize = 20;
+    let Some(app) = TestApp::spawn_with(db, account_limits_only()).await else {
+        return;
+    };
+    let sibling = app.spawn_sibling(account_limits_only()).await;
+    let staff = staff_client(&app, "operator", "branches:001").await;
+    let pending = password_step(&app, &staff).await;
+    let other = Pending {
+        client: pending.client.clone(),
+        csrf: pending.csrf.clone(),
+        office_url: sibling.office_url.clone(),
+    };
+    // Never a code of the steps around now.
+    let step = OffsetDateTime::now_utc().unix_timestamp().unsigned_abs() / 30;
+    let valid: Vec<String> = (step - 2..=step + 2)
+        .map(|s| office::totp_at_step(&staff.totp_secret, s))
+        .collect();
+    let wrong: Vec<String> = (0..)
+        .map(|i| format!("{:06}", 271_828 + i * 7))
+        .filter(|code| !valid.contains(code))
+        .take(N)
+        .collect();
+    let pending = std::sync::Arc::new([pending, other]);
+    let mut burst = tokio::task::JoinSet::new();
+    for (i, code) in wrong.into_iter().enumerate() {
+        let pending = pending.clone();
+        burst.spawn(async move {
+            pending[i % 2]
+                .post("/sign-in/second-factor", &[("code", &code)])
+                .await
+                .status()
+        });
+    }
+    let statuses = burst.join_all().await;
+    assert_eq!(
+        failures_of(&app, &staff.username, "second-factor").await,
+        5,
+        "exactly five codes were checked"
+    );
+    // The others were refused unchecked: audited by the lock, or (once the lock ended the
+    // session) turned away as signed out.
+    let signed_out = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(
+        failures_of(&app, &staff.username, "second-factor-locked").await + signed_out,
+        N - 5,
+        "{statuses:?}"
+    );
+    assert!(locked_until(&app, &staff.username).await.is_some());
+    assert_eq!(set_session_time_count(&app, &staff.username).await, 0);
+    // The right code no longer helps: the session is over.
+    let code = totp_now(&staff.totp_secret);
+    let answer = pending[0]
+        .post("/sign-in/second-factor", &[("code", &code)])
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "signed out");
+    let home = pending[0]
+        .client
+        .get(format!("{}/", app.office_url))
+        .send()
+        .await
+        .expect("request");
+    assert_redirect(&home, "/sign-in", "no session");
+    sibling.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_second_factor_codes_check_no_more_than_five_sqlite() {
+    parallel_codes(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn parallel_second_factor_codes_on_two_instances_check_no_more_than_five_postgres() {
+    parallel_codes(Db::Postgres).await;
+}
+
+/// Issue 16, 7: a password changed (because it leaked, say) ends the member's other
+/// sessions; the session that changed it goes on.
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let staff = staff_client(&app, "operator", "branches:001").await;
+    let elsewhere =
+        office::sign_in(&app, &staff.username, &staff.password, &staff.totp_secret).await;
+    assert_eq!(elsewhere.get("/").await.status(), StatusCode::OK);
+    let new_password = "an entirely new passphrase 2026";
+    let answer = staff
+        .post_form(
+            "/password",
+            &[
+                ("current", &staff.password),
+                ("new_password", new_password),
+                ("confirmation", new_password),
+            ],
+        )
+        .await;
+    assert_redirect(&answer, "/", "password changed");
+    assert_eq!(
+        staff.get("/").await.status(),
+        StatusCode::OK,
+        "this session goes on"
+    );
+    assert_redirect(
+        &elsewhere.get("/").await,
+        "/sign-in",
+        "the other session has ended",
+    );
+    app.stop().await;
+}

@@ -32,32 +32,42 @@ pub struct Event<'a> {
 }
 
 /// Records `event` done by `staff` (or, without a session, by `anonymous`, as for a failed
-/// sign-in). A member of staff's event is screened by [`detection`] first: when it breaks a
-/// rule, the event is written as denied, the alert raised, and the error returned — so the
-/// caller, which returns data only after this succeeds, returns none.
+/// sign-in). See [`record_all`].
 pub(crate) async fn record(
     state: &OfficeState,
     staff: Option<&StaffSession>,
     actor_address: Option<String>,
     event: Event<'_>,
 ) -> Result<(), OfficeError> {
+    record_all(state, staff, actor_address, vec![event]).await
+}
+
+/// Records the events of one request (an export's rows), all or none. A member of staff's
+/// events are screened by [`detection`] **in the same step as they are written**: when they
+/// break a rule, they are written as denied instead, the alert raised and the error returned
+/// — so the caller, which returns data only after this succeeds, returns none.
+pub(crate) async fn record_all(
+    state: &OfficeState,
+    staff: Option<&StaffSession>,
+    actor_address: Option<String>,
+    events: Vec<Event<'_>>,
+) -> Result<(), OfficeError> {
     let actor = staff.map_or_else(
         || "anonymous".to_owned(),
         |s| format!("staff:{}", s.staff_id),
     );
     let session = staff.map(|s| s.audit_id.clone());
-    if let Some(staff) = staff
-        && let Some(breach) = detection::screen(state, staff, &event).await?
-    {
-        let denied = Event {
-            outcome: "denied",
-            detail: Some(format!("detection:{}", breach.rule.name())),
-            ..event
-        };
-        record_as(state, &actor, session, actor_address.clone(), denied).await?;
-        return Err(detection::respond(state, staff, actor_address, breach).await);
+    let rows: Vec<AuditEventRow> = events
+        .into_iter()
+        .map(|event| row_of(&actor, session.clone(), actor_address.clone(), event))
+        .collect();
+    let Some(staff) = staff else {
+        return append(state, &rows).await;
+    };
+    match detection::screen(state, staff, &rows).await? {
+        Ok(()) => Ok(()),
+        Err(breach) => Err(detection::respond(state, staff, actor_address, breach).await),
     }
-    record_as(state, &actor, session, actor_address, event).await
 }
 
 /// Writes `event` by `actor` (`staff:<id>`, `anonymous`, `system:<job>`) as it is.
@@ -68,7 +78,28 @@ pub(crate) async fn record_as(
     actor_address: Option<String>,
     event: Event<'_>,
 ) -> Result<(), OfficeError> {
-    let row = AuditEventRow {
+    append(state, &[row_of(actor, session, actor_address, event)]).await
+}
+
+/// Appends rows as they are (no detection).
+pub(crate) async fn append(state: &OfficeState, rows: &[AuditEventRow]) -> Result<(), OfficeError> {
+    for row in rows {
+        state
+            .store()
+            .insert_audit_event(row)
+            .await
+            .map_err(OfficeError::Audit)?;
+    }
+    Ok(())
+}
+
+fn row_of(
+    actor: &str,
+    session: Option<String>,
+    actor_address: Option<String>,
+    event: Event<'_>,
+) -> AuditEventRow {
+    AuditEventRow {
         id: Uuid::now_v7(),
         at: OffsetDateTime::now_utc(),
         actor: actor.to_owned(),
@@ -81,11 +112,5 @@ pub(crate) async fn record_as(
         purpose: event.purpose.map(str::to_owned),
         detail: event.detail,
         outcome: event.outcome.to_owned(),
-    };
-    state
-        .store()
-        .insert_audit_event(&row)
-        .await
-        .map(|_seq| ())
-        .map_err(OfficeError::Audit)
+    }
 }

@@ -18,14 +18,19 @@ pub enum OfficeError {
     /// Detection held the member of staff (the alert is raised; the session has ended).
     #[error("the member of staff was held by detection")]
     Held,
+    /// Too many password checks at once in this process: try again shortly (503).
+    #[error("too many password checks at once")]
+    Busy,
     #[error("{0}")]
     Internal(String),
 }
 
 impl IntoResponse for OfficeError {
     fn into_response(self) -> Response {
-        if let OfficeError::Held = self {
-            return held_page();
+        match self {
+            OfficeError::Held => return held_page(),
+            OfficeError::Busy => return busy_page(),
+            _ => {}
         }
         tracing::error!(error = %self, "back-office request failed");
         status_page(StatusCode::INTERNAL_SERVER_ERROR)
@@ -55,6 +60,16 @@ pub(crate) fn status_page(status: StatusCode) -> Response {
          </main></body></html>"
     );
     (status, Html(body)).into_response()
+}
+
+/// 503 with Retry-After: the password checks of this process are all taken.
+fn busy_page() -> Response {
+    let mut answer = status_page(StatusCode::SERVICE_UNAVAILABLE);
+    answer.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("2"),
+    );
+    answer
 }
 
 /// What a member of staff held by detection sees: no detail of the rule (an intruder learns

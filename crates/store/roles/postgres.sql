@@ -109,6 +109,7 @@ GRANT SELECT ON canaries TO madoguchi_office;
 -- Only the columns that say what is due (ids, links, status, dates); DELETE of personal rows,
 -- data keys, expired checks and drafts; the blanking of a purged row's index and tokens.
 GRANT SELECT (session_id, expires_at), DELETE ON email_checks TO madoguchi_retention;
+GRANT SELECT (window_start), DELETE ON limit_counters TO madoguchi_retention;
 GRANT SELECT (session_id, application_id, expires_at), DELETE ON drafts TO madoguchi_retention;
 GRANT SELECT (id, draft_id, application_id, created_at), DELETE ON documents TO madoguchi_retention;
 GRANT SELECT (record_id), DELETE ON data_keys TO madoguchi_retention;

@@ -121,8 +121,64 @@ pub(crate) fn content(seq: i64, e: &AuditEventRow) -> EventContent<'_> {
     }
 }
 
+/// Takes the log's lock inside transaction `$tx`: on PostgreSQL the advisory lock that orders
+/// every instance's appends; on SQLite the transaction is already the one writer.
+macro_rules! lock_log {
+    ($db:ty, $tx:ident, $postgres:expr) => {
+        if $postgres {
+            sqlx::query::<$db>("SELECT pg_advisory_xact_lock($1)")
+                .bind($crate::audit::APPEND_LOCK)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use lock_log;
+
+/// Appends `$event` after the chain's head inside `$tx` (which holds the log's lock); its
+/// sequence number.
+macro_rules! append_in {
+    ($db:ty, $tx:ident, $event:expr) => {{
+        let event: &$crate::AuditEventRow = $event;
+        let last = sqlx::query_as::<$db, (i64, Option<Vec<u8>>)>(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let (seq, previous) = match last {
+            Some((seq, hash)) => (seq + 1, $crate::audit::as_hash(hash)),
+            None => (1, madoguchi_audit::GENESIS),
+        };
+        let hash = madoguchi_audit::link(&previous, &$crate::audit::content(seq, event));
+        sqlx::query::<$db>(
+            "INSERT INTO audit_events (seq, id, at, actor, actor_address, session, action, \
+             subject_kind, subject_id, fields, purpose, detail, outcome, hash, actor_ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(seq)
+        .bind(event.id)
+        .bind($crate::db_time(event.at))
+        .bind(&event.actor)
+        .bind(&event.actor_address)
+        .bind(&event.session)
+        .bind(&event.action)
+        .bind(&event.subject_kind)
+        .bind(&event.subject_id)
+        .bind(&event.fields)
+        .bind(&event.purpose)
+        .bind(&event.detail)
+        .bind(&event.outcome)
+        .bind(&hash[..])
+        .bind($crate::audit::actor_ip(event))
+        .execute(&mut *$tx)
+        .await?;
+        seq
+    }};
+}
+pub(crate) use append_in;
+
 /// The indexed form of the event's client address (none without a parsable one).
-fn actor_ip(event: &AuditEventRow) -> Option<Vec<u8>> {
+pub(crate) fn actor_ip(event: &AuditEventRow) -> Option<Vec<u8>> {
     event
         .actor_address
         .as_deref()
@@ -132,7 +188,7 @@ fn actor_ip(event: &AuditEventRow) -> Option<Vec<u8>> {
 
 /// A stored hash as a chain hash (a damaged one is taken as the genesis: `audit verify`
 /// names the row).
-fn as_hash(stored: Option<Vec<u8>>) -> Hash {
+pub(crate) fn as_hash(stored: Option<Vec<u8>>) -> Hash {
     stored.and_then(|h| h.try_into().ok()).unwrap_or(GENESIS)
 }
 
@@ -141,46 +197,9 @@ impl Store {
     /// the data it audits only after this succeeded (fail closed).
     pub async fn insert_audit_event(&self, event: &AuditEventRow) -> Result<i64, StoreError> {
         let postgres = self.backend() == Backend::Postgres;
-        let at = db_time(event.at);
         with_write_tx!(self, Db, tx => {
-            if postgres {
-                sqlx::query::<Db>("SELECT pg_advisory_xact_lock($1)")
-                    .bind(APPEND_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let last = sqlx::query_as::<Db, (i64, Option<Vec<u8>>)>(
-                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (seq, previous) = match last {
-                Some((seq, hash)) => (seq + 1, as_hash(hash)),
-                None => (1, GENESIS),
-            };
-            let hash = link(&previous, &content(seq, event));
-            sqlx::query::<Db>(
-                "INSERT INTO audit_events (seq, id, at, actor, actor_address, session, action, \
-                 subject_kind, subject_id, fields, purpose, detail, outcome, hash, actor_ip) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(seq)
-            .bind(event.id)
-            .bind(at)
-            .bind(&event.actor)
-            .bind(&event.actor_address)
-            .bind(&event.session)
-            .bind(&event.action)
-            .bind(&event.subject_kind)
-            .bind(&event.subject_id)
-            .bind(&event.fields)
-            .bind(&event.purpose)
-            .bind(&event.detail)
-            .bind(&event.outcome)
-            .bind(&hash[..])
-            .bind(actor_ip(event))
-            .execute(&mut *tx)
-            .await?;
+            lock_log!(Db, tx, postgres);
+            let seq = append_in!(Db, tx, event);
             tx.commit().await?;
             Ok(seq)
         })
@@ -191,12 +210,7 @@ impl Store {
     pub async fn chain_audit_backlog(&self) -> Result<u64, StoreError> {
         let postgres = self.backend() == Backend::Postgres;
         with_write_tx!(self, Db, tx => {
-            if postgres {
-                sqlx::query::<Db>("SELECT pg_advisory_xact_lock($1)")
-                    .bind(APPEND_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            lock_log!(Db, tx, postgres);
             let rows = sqlx::query_as::<Db, AuditChainRow>(
                 "SELECT seq, id, at, actor, actor_address, session, action, subject_kind, \
                  subject_id, fields, purpose, detail, outcome, hash FROM audit_events \

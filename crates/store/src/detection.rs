@@ -7,9 +7,10 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::backend::{with_db, with_write_tx};
+use crate::audit::{append_in, lock_log};
+use crate::backend::{Backend, with_db, with_write_tx};
 use crate::staff_session::end_sessions_in;
-use crate::{NewApplication, Store, StoreError, db_time};
+use crate::{AuditEventRow, NewApplication, Store, StoreError, db_time};
 
 /// A canary visit: what [`Store::plant_canary_booking`] stores.
 pub struct CanaryBooking {
@@ -48,79 +49,116 @@ macro_rules! customer {
     };
 }
 
+/// What detection counts of one actor, read inside the audit log's lock: every event any
+/// instance committed before, plus the events being appended, and nothing in between.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActorTally {
+    /// Distinct applications and bookings read since the reads' window began.
+    pub customers_read: i64,
+    /// When personal data was read since the reads' window began.
+    pub reads_at: Vec<OffsetDateTime>,
+    /// Application rows exported (CSV) since the exports' window began.
+    pub exported_rows: i64,
+}
+
+/// Whose events are counted, and from when.
+#[derive(Debug, Clone)]
+pub struct TallyWindows {
+    /// `staff:<id>`, as in the events.
+    pub actor: String,
+    pub reads_since: OffsetDateTime,
+    pub exports_since: OffsetDateTime,
+}
+
+/// The customer `event` reads, as `customer_read!()` and `customer!()` count them in SQL.
+fn customer_read_by(event: &AuditEventRow) -> Option<String> {
+    if event.outcome != "ok" || event.fields.is_empty() || event.action == "application.export" {
+        return None;
+    }
+    match event.subject_kind.as_deref()? {
+        "application" | "booking" => event.subject_id.clone(),
+        "document" => event.detail.as_deref()?.get(12..).map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn exports(event: &AuditEventRow) -> bool {
+    event.action == "application.export" && event.outcome == "ok"
+}
+
 impl Store {
-    /// How many distinct applications and bookings `actor` read since `since`, and whether
-    /// `subject` (an application or booking id) is one of them.
-    pub async fn customers_read_since(
+    /// Appends `events` — or, when `screen` finds that they break a rule, what `deny` makes
+    /// of each — in **one step with the count that decides**: the log's lock is taken, the
+    /// actor's [`ActorTally`] read (including `events`), `screen` asked, and the events
+    /// written, in one transaction. Parallel requests of one actor, on any number of
+    /// instances, are thus counted one after another: a limit of L lets at most L through.
+    pub async fn append_audit_screened<T>(
         &self,
-        actor: &str,
-        since: OffsetDateTime,
-        subject: &str,
-    ) -> Result<(i64, bool), StoreError> {
-        let since = db_time(since);
-        with_db!(self, read, Db, pool => {
-            let count: i64 = sqlx::query_scalar::<Db, i64>(concat!(
-                "SELECT COUNT(DISTINCT ",
+        events: &[AuditEventRow],
+        windows: &TallyWindows,
+        screen: impl FnOnce(&ActorTally) -> Option<T>,
+        deny: impl Fn(&AuditEventRow, &T) -> AuditEventRow,
+    ) -> Result<Result<(), T>, StoreError> {
+        let postgres = self.backend() == Backend::Postgres;
+        let reads_since = db_time(windows.reads_since);
+        let exports_since = db_time(windows.exports_since);
+        let actor = windows.actor.as_str();
+        with_write_tx!(self, Db, tx => {
+            lock_log!(Db, tx, postgres);
+            let mut read: Vec<Option<String>> = sqlx::query_scalar::<Db, Option<String>>(concat!(
+                "SELECT DISTINCT ",
                 customer!(),
-                ") FROM audit_events WHERE actor = $1 AND at >= $2 AND ",
+                " FROM audit_events WHERE actor = $1 AND at >= $2 AND ",
                 customer_read!()
             ))
             .bind(actor)
-            .bind(since)
-            .fetch_one(pool)
+            .bind(reads_since)
+            .fetch_all(&mut *tx)
             .await?;
-            let seen: Option<String> = sqlx::query_scalar::<Db, String>(concat!(
-                "SELECT actor FROM audit_events WHERE actor = $1 AND at >= $2 AND ",
-                customer_read!(),
-                " AND ",
-                customer!(),
-                " = $3 LIMIT 1"
-            ))
-            .bind(actor)
-            .bind(since)
-            .bind(subject)
-            .fetch_optional(pool)
-            .await?;
-            Ok((count, seen.is_some()))
-        })
-    }
-
-    /// When `actor` read personal data (fields or documents, exports excepted) since `since`.
-    pub async fn customer_reads_at(
-        &self,
-        actor: &str,
-        since: OffsetDateTime,
-    ) -> Result<Vec<OffsetDateTime>, StoreError> {
-        let since = db_time(since);
-        with_db!(self, read, Db, pool => {
-            Ok(sqlx::query_scalar::<Db, OffsetDateTime>(concat!(
+            let mut reads_at = sqlx::query_scalar::<Db, OffsetDateTime>(concat!(
                 "SELECT at FROM audit_events WHERE actor = $1 AND at >= $2 AND ",
                 customer_read!(),
                 " ORDER BY at"
             ))
             .bind(actor)
-            .bind(since)
-            .fetch_all(pool)
-            .await?)
-        })
-    }
-
-    /// Application rows `actor` exported (CSV) since `since`.
-    pub async fn exported_rows_since(
-        &self,
-        actor: &str,
-        since: OffsetDateTime,
-    ) -> Result<i64, StoreError> {
-        let since = db_time(since);
-        with_db!(self, read, Db, pool => {
-            Ok(sqlx::query_scalar::<Db, i64>(
+            .bind(reads_since)
+            .fetch_all(&mut *tx)
+            .await?;
+            let exported: i64 = sqlx::query_scalar::<Db, i64>(
                 "SELECT COUNT(*) FROM audit_events WHERE actor = $1 AND at >= $2 \
                  AND action = 'application.export' AND outcome = 'ok'",
             )
             .bind(actor)
-            .bind(since)
-            .fetch_one(pool)
-            .await?)
+            .bind(exports_since)
+            .fetch_one(&mut *tx)
+            .await?;
+            for event in events {
+                if let Some(customer) = customer_read_by(event) {
+                    reads_at.push(event.at);
+                    read.push(Some(customer));
+                }
+            }
+            read.sort_unstable();
+            read.dedup();
+            let new_exports = events.iter().filter(|e| exports(e)).count();
+            let tally = ActorTally {
+                customers_read: i64::try_from(read.len()).unwrap_or(i64::MAX),
+                reads_at,
+                exported_rows: exported
+                    .saturating_add(i64::try_from(new_exports).unwrap_or(i64::MAX)),
+            };
+            let verdict = screen(&tally);
+            for event in events {
+                match &verdict {
+                    None => append_in!(Db, tx, event),
+                    Some(breach) => append_in!(Db, tx, &deny(event, breach)),
+                };
+            }
+            tx.commit().await?;
+            Ok(match verdict {
+                None => Ok(()),
+                Some(breach) => Err(breach),
+            })
         })
     }
 

@@ -130,6 +130,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // Counters of shared limits whose window (an hour at most) ended a day ago.
+            sqlx::query::<Db>("DELETE FROM limit_counters WHERE window_start < $1")
+                .bind(db_time(now - time::Duration::DAY))
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok((checks, drafts))
         })

@@ -28,6 +28,7 @@ mod error;
 mod group_commit;
 mod handoff;
 mod incident;
+mod limits;
 mod notification;
 mod outbox;
 mod passkey;
@@ -50,7 +51,7 @@ pub use booking::{BookingChange, BookingPurge, BookingRow, NewBooking, SlotCount
 pub use calendar::{CenterBooking, SlotState, VisitOutcome};
 pub use clock::db_time;
 pub use data_keys::WrappedDataKey;
-pub use detection::CanaryBooking;
+pub use detection::{ActorTally, CanaryBooking, TallyWindows};
 pub use documents::{DocumentKey, DocumentRow, NewDocument};
 pub use draft::DraftRow;
 pub use email_check::{CodeAttempt, EmailCheckRow};
@@ -59,6 +60,7 @@ pub use handoff::{
     HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, HandoffTarget,
 };
 pub use incident::{ScopeEvent, ScopeFilter, ScopeSubject, ip_key};
+pub use limits::LimitClaim;
 pub use notification::NotificationRow;
 pub use outbox::{OutboxClaim, OutboxMessage, OutboxRow, OutboxSummary};
 pub use passkey::{NewPasskey, PasskeyRow};

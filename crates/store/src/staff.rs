@@ -81,6 +81,14 @@ impl fmt::Debug for StaffTotpRow {
     }
 }
 
+/// The SET clause that takes one attempt out of flight.
+macro_rules! in_flight_done {
+    () => {
+        "sign_ins_in_flight = CASE WHEN sign_ins_in_flight > 0 \
+         THEN sign_ins_in_flight - 1 ELSE 0 END"
+    };
+}
+
 impl Store {
     /// Adds a member of staff who must change the password at first sign-in. A username
     /// already taken is a unique violation ([`StoreError::is_unique_violation`]).
@@ -178,7 +186,9 @@ impl Store {
             let changed = sqlx::query::<Db>(
                 "UPDATE staff SET password_hash = $2, must_change_password = TRUE, \
                  totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = NULL, \
-                 failed_attempts = 0, locked_until = NULL, held_at = NULL, held_rule = NULL \
+                 failed_attempts = 0, locked_until = NULL, lockouts = 0, sign_ins_in_flight = 0, \
+                 held_at = NULL, \
+                 held_rule = NULL \
                  WHERE id = $1",
             )
             .bind(id)
@@ -201,29 +211,106 @@ impl Store {
         })
     }
 
-    /// Counts one failed sign-in. When it is the `max_failures`-th in a row the account is
-    /// locked until `lock_until` (and the count starts again). Returns `locked_until` as it
-    /// now stands.
-    pub async fn record_failed_sign_in(
+    /// Claims one sign-in attempt (a password or a code about to be checked) *before* it is
+    /// checked: refused while the account is locked, or while the failures in a row and the
+    /// attempts in flight already make `max_failures` — whatever the number of requests in
+    /// parallel. `false` when refused (or no such member). Settle it with
+    /// [`Store::sign_in_attempt_succeeded`] or [`Store::sign_in_attempt_failed`].
+    pub async fn claim_sign_in_attempt(
         &self,
         id: Uuid,
         max_failures: i64,
-        lock_until: OffsetDateTime,
-    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         with_db!(self, write, Db, pool => {
-            Ok(sqlx::query_scalar::<Db, Option<OffsetDateTime>>(
-                "UPDATE staff SET \
-                 locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END, \
-                 failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 \
-                                        ELSE failed_attempts + 1 END \
-                 WHERE id = $1 RETURNING locked_until",
+            let claimed = sqlx::query::<Db>(
+                "UPDATE staff SET sign_ins_in_flight = sign_ins_in_flight + 1 \
+                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+                 AND failed_attempts + sign_ins_in_flight < $3",
             )
             .bind(id)
+            .bind(db_time(now))
             .bind(max_failures)
-            .bind(db_time(lock_until))
-            .fetch_optional(pool)
+            .execute(pool)
             .await?
-            .flatten())
+            .rows_affected();
+            Ok(claimed == 1)
+        })
+    }
+
+    /// A claimed attempt was right: it is no longer in flight. `false` when the account is
+    /// locked meanwhile: the attempt must be refused all the same.
+    pub async fn sign_in_attempt_succeeded(
+        &self,
+        id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        with_db!(self, write, Db, pool => {
+            let locked = sqlx::query_scalar::<Db, Option<OffsetDateTime>>(concat!(
+                "UPDATE staff SET ",
+                in_flight_done!(),
+                " WHERE id = $1 RETURNING locked_until"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(matches!(locked, Some(until) if until.is_none_or(|t| t <= now)))
+        })
+    }
+
+    /// A claimed attempt that could not be checked (the server too busy, an error): no
+    /// longer in flight, and counted neither way.
+    pub async fn sign_in_attempt_abandoned(&self, id: Uuid) -> Result<(), StoreError> {
+        with_db!(self, write, Db, pool => {
+            sqlx::query::<Db>(concat!("UPDATE staff SET ", in_flight_done!(), " WHERE id = $1"))
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// A claimed attempt was wrong: one more failure in a row. The `max_failures`-th locks
+    /// the account for `lock_for(n)`, `n` being the lock-outs in a row (1 for the first),
+    /// ends its sessions, and the count starts again; returns until when. `None`: not locked
+    /// by this failure.
+    pub async fn sign_in_attempt_failed(
+        &self,
+        id: Uuid,
+        max_failures: i64,
+        lock_for: impl FnOnce(i64) -> time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        with_write_tx!(self, Db, tx => {
+            // The first statement takes the row's lock until the commit.
+            let failures = sqlx::query_scalar::<Db, i64>(concat!(
+                "UPDATE staff SET failed_attempts = failed_attempts + 1, ",
+                in_flight_done!(),
+                " WHERE id = $1 RETURNING failed_attempts"
+            ))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if failures.is_none_or(|n| n < max_failures) {
+                tx.commit().await?;
+                return Ok(None);
+            }
+            let lockouts = sqlx::query_scalar::<Db, i64>(
+                "UPDATE staff SET failed_attempts = 0, lockouts = lockouts + 1 \
+                 WHERE id = $1 RETURNING lockouts",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let until = db_time(now + lock_for(lockouts));
+            sqlx::query::<Db>("UPDATE staff SET locked_until = $2 WHERE id = $1")
+                .bind(id)
+                .bind(until)
+                .execute(&mut *tx)
+                .await?;
+            end_sessions_in!(Db, tx, id, db_time(now))?;
+            tx.commit().await?;
+            Ok(Some(until))
         })
     }
 
@@ -231,8 +318,8 @@ impl Store {
     pub async fn record_sign_in(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
         with_db!(self, write, Db, pool => {
             sqlx::query::<Db>(
-                "UPDATE staff SET failed_attempts = 0, locked_until = NULL, last_sign_in_at = $2 \
-                 WHERE id = $1",
+                "UPDATE staff SET failed_attempts = 0, locked_until = NULL, lockouts = 0, \
+                 last_sign_in_at = $2 WHERE id = $1",
             )
             .bind(id)
             .bind(db_time(at))
@@ -242,23 +329,37 @@ impl Store {
         })
     }
 
-    /// Stores a password chosen by the member of staff (no longer to be changed).
+    /// Stores a password chosen by the member of staff (no longer to be changed), and ends
+    /// every session of theirs but `keep` (the one that changed it), in one transaction: a
+    /// password changed because it leaked also shuts out whoever used it.
     pub async fn set_staff_password(
         &self,
         id: Uuid,
         password_hash: &str,
         at: OffsetDateTime,
+        keep: &[u8],
     ) -> Result<(), StoreError> {
-        with_db!(self, write, Db, pool => {
+        let at = db_time(at);
+        with_write_tx!(self, Db, tx => {
             sqlx::query::<Db>(
                 "UPDATE staff SET password_hash = $2, must_change_password = FALSE, \
                  password_changed_at = $3 WHERE id = $1",
             )
             .bind(id)
             .bind(password_hash)
-            .bind(db_time(at))
-            .execute(pool)
+            .bind(at)
+            .execute(&mut *tx)
             .await?;
+            sqlx::query::<Db>(
+                "UPDATE staff_sessions SET ended_at = $2 \
+                 WHERE staff_id = $1 AND ended_at IS NULL AND id <> $3",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
             Ok(())
         })
     }

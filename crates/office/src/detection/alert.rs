@@ -12,7 +12,8 @@ use crate::audit::{self, Event};
 use crate::error::OfficeError;
 use crate::session::StaffSession;
 
-/// Answers `breach` by `staff`: holds them and raises the alert. Returns the error the
+/// Answers `breach` by `staff`: holds them and raises the alert (once: the request that
+/// placed the hold raises it). Returns the error the
 /// request ends with (the member of staff sees that the account is held; nothing is shown).
 pub(crate) async fn respond(
     state: &OfficeState,
@@ -25,8 +26,11 @@ pub(crate) async fn respond(
         .store()
         .hold_staff(staff.staff_id, breach.rule.name(), now)
         .await;
-    if let Err(e) = held {
-        return OfficeError::Store(e);
+    match held {
+        Err(e) => return OfficeError::Store(e),
+        // Held already, by a request that ran beside this one: its alert is raised.
+        Ok(false) => return OfficeError::Held,
+        Ok(true) => {}
     }
     let who = Culprit::Staff {
         id: staff.staff_id.to_string(),

@@ -1,6 +1,6 @@
-//! Detection (SPEC §7): before an audit event of a member of staff is written, their recent
-//! activity (counted from the audit log, so that every instance sees the same) is held
-//! against the profile's limits, and the subject against the canary records. A breach is
+//! Detection (SPEC §7): as an audit event of a member of staff is written, their recent
+//! activity (counted from the audit log under its lock, so that every instance sees the same
+//! and parallel requests are counted one after another) is held against the profile's limits, and the subject against the canary records. A breach is
 //! answered at once ([`respond`]): the read is refused and audited as denied, the member of
 //! staff is held (every session ended, sign-in refused until an administrator resets the
 //! account), and an alert goes out — an audit event, an e-mail to the security contact
@@ -14,6 +14,9 @@ pub(crate) mod sign_in;
 
 use std::net::IpAddr;
 
+use madoguchi_domain::HolidayCalendar;
+use madoguchi_domain::profile::Detection;
+use madoguchi_store::{ActorTally, AuditEventRow, TallyWindows};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -84,79 +87,108 @@ pub(crate) struct Breach {
 const HOUR: Duration = Duration::hours(1);
 const DAY: Duration = Duration::days(1);
 
-/// Holds `event` (about to be written for `staff`) against the rules; `Some` when it must
-/// be refused. Events that did not happen (denied, failed) are not screened.
+/// Writes a member of staff's `rows` (the events of one request), screened against the
+/// rules: `Err` with the breach when they must be refused — then they are written as denied.
+/// Events that did not happen (denied, failed) are not counted.
+///
+/// The counts and the append are one step ([`madoguchi_store::Store::append_audit_screened`]):
+/// parallel requests of one member of staff, on any instance, cannot all pass a check that
+/// counts only what is already written.
 pub(crate) async fn screen(
     state: &OfficeState,
     staff: &StaffSession,
-    event: &Event<'_>,
-) -> Result<Option<Breach>, OfficeError> {
-    if event.outcome != "ok" {
-        return Ok(None);
-    }
-    let Some(customer) = customer_of(event) else {
-        return Ok(None);
-    };
-    if let Some(breach) = canary(state, &customer).await? {
-        return Ok(Some(breach));
-    }
-    let reads_personal_data = !event.fields.is_empty() && event.action != "application.export";
-    if !reads_personal_data {
-        return Ok(None);
-    }
-    let actor = actor(staff);
-    let now = OffsetDateTime::now_utc();
-    let rules = state.profile().detection();
-    let (read, seen) = state
-        .store()
-        .customers_read_since(&actor, now - HOUR, &customer.1)
-        .await?;
-    let count = read + i64::from(!seen);
-    if count > i64::from(rules.customers_read_per_hour()) {
-        return Ok(Some(breach(
-            Rule::CustomersRead,
-            count,
-            rules.customers_read_per_hour(),
-        )));
-    }
-    let calendar = state.profile().calendar();
-    if !rules.is_business_hours(now, calendar) {
-        let earlier = state.store().customer_reads_at(&actor, now - HOUR).await?;
-        let off_hours = earlier
-            .iter()
-            .filter(|at| !rules.is_business_hours(**at, calendar))
-            .count();
-        let count = i64::try_from(off_hours)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        if count > i64::from(rules.off_hours_reveals_per_hour()) {
-            let limit = rules.off_hours_reveals_per_hour();
-            return Ok(Some(breach(Rule::OffHoursReveals, count, limit)));
+    rows: &[AuditEventRow],
+) -> Result<Result<(), Breach>, OfficeError> {
+    // A canary is refused whatever the counts say.
+    for customer in rows
+        .iter()
+        .filter(|r| r.outcome == "ok")
+        .filter_map(customer_of)
+    {
+        if let Some(breach) = canary(state, &customer).await? {
+            let denied: Vec<_> = rows.iter().map(|r| denied(r, &breach)).collect();
+            crate::audit::append(state, &denied).await?;
+            return Ok(Err(breach));
         }
     }
-    Ok(None)
+    let reads = rows.iter().any(reads_personal_data);
+    let exports = rows.iter().any(is_export);
+    if !reads && !exports {
+        crate::audit::append(state, rows).await?;
+        return Ok(Ok(()));
+    }
+    let now = OffsetDateTime::now_utc();
+    let windows = TallyWindows {
+        actor: actor(staff),
+        reads_since: now - HOUR,
+        exports_since: now - DAY,
+    };
+    let profile = state.profile();
+    let judge = |tally: &ActorTally| {
+        let rules = profile.detection();
+        let calendar = profile.calendar();
+        let breached = reads.then(|| over_read_limits(rules, calendar, now, tally));
+        let exported = exports.then(|| over_export_limit(rules, tally));
+        breached.flatten().or(exported.flatten())
+    };
+    state
+        .store()
+        .append_audit_screened(rows, &windows, judge, denied)
+        .await
+        .map_err(OfficeError::Audit)
 }
 
-/// Holds a CSV export of `applications` by `staff` against the rules, before any row is
-/// read: a canary among them, or more rows than the day's limit, refuses the whole export.
-pub(crate) async fn screen_export(
-    state: &OfficeState,
-    staff: &StaffSession,
-    applications: &[Uuid],
-) -> Result<Option<Breach>, OfficeError> {
-    for id in applications {
-        if let Some(breach) = canary(state, &("application", id.to_string())).await? {
-            return Ok(Some(breach));
-        }
+/// The rules on reading customers: how many within the hour, and how many outside business
+/// hours. `tally` includes the reads being screened.
+fn over_read_limits(
+    rules: &Detection,
+    calendar: &HolidayCalendar,
+    now: OffsetDateTime,
+    tally: &ActorTally,
+) -> Option<Breach> {
+    let limit = rules.customers_read_per_hour();
+    if tally.customers_read > i64::from(limit) {
+        return Some(breach(Rule::CustomersRead, tally.customers_read, limit));
     }
-    let now = OffsetDateTime::now_utc();
-    let limit = state.profile().detection().exported_rows_per_day();
-    let earlier = state
-        .store()
-        .exported_rows_since(&actor(staff), now - DAY)
-        .await?;
-    let count = earlier.saturating_add(i64::try_from(applications.len()).unwrap_or(i64::MAX));
-    Ok((count > i64::from(limit)).then(|| breach(Rule::ExportedRows, count, limit)))
+    if rules.is_business_hours(now, calendar) {
+        return None;
+    }
+    let off_hours = tally
+        .reads_at
+        .iter()
+        .filter(|at| !rules.is_business_hours(**at, calendar))
+        .count();
+    let count = i64::try_from(off_hours).unwrap_or(i64::MAX);
+    let limit = rules.off_hours_reveals_per_hour();
+    (count > i64::from(limit)).then(|| breach(Rule::OffHoursReveals, count, limit))
+}
+
+/// The rule on exported rows within a day (`tally` includes the rows being exported).
+fn over_export_limit(rules: &Detection, tally: &ActorTally) -> Option<Breach> {
+    let limit = rules.exported_rows_per_day();
+    (tally.exported_rows > i64::from(limit))
+        .then(|| breach(Rule::ExportedRows, tally.exported_rows, limit))
+}
+
+/// What a refused event is written as.
+fn denied(row: &AuditEventRow, breach: &Breach) -> AuditEventRow {
+    AuditEventRow {
+        id: Uuid::now_v7(),
+        outcome: "denied".to_owned(),
+        detail: Some(format!("detection:{}", breach.rule.name())),
+        ..row.clone()
+    }
+}
+
+fn reads_personal_data(row: &AuditEventRow) -> bool {
+    row.outcome == "ok"
+        && !row.fields.is_empty()
+        && row.action != "application.export"
+        && customer_of(row).is_some()
+}
+
+fn is_export(row: &AuditEventRow) -> bool {
+    row.outcome == "ok" && row.action == "application.export"
 }
 
 /// A page that shows a record without personal data (an application's or a booking's page)
@@ -199,12 +231,12 @@ fn breach(rule: Rule, count: i64, limit: u32) -> Breach {
 }
 
 /// The application or booking an event is about (a document counts as its application).
-fn customer_of(event: &Event<'_>) -> Option<(&'static str, String)> {
-    match event.subject_kind? {
-        "application" => Some(("application", event.subject_id.clone()?)),
-        "booking" => Some(("booking", event.subject_id.clone()?)),
+fn customer_of(row: &AuditEventRow) -> Option<(&'static str, String)> {
+    match row.subject_kind.as_deref()? {
+        "application" => Some(("application", row.subject_id.clone()?)),
+        "booking" => Some(("booking", row.subject_id.clone()?)),
         "document" => {
-            let application = event.detail.as_deref()?.strip_prefix("application:")?;
+            let application = row.detail.as_deref()?.strip_prefix("application:")?;
             Some(("application", application.to_owned()))
         }
         _ => None,

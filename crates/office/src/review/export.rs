@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::queue::QueueParams;
 use super::{
-    FIELDS, field_label, field_names, jst, open_fields, product_label, purpose_label, record,
+    FIELDS, field_label, field_names, jst, open_fields, product_label, purpose_label, record_all,
     status_label,
 };
 use crate::OfficeState;
@@ -53,12 +53,8 @@ pub(crate) async fn export(
     if rows.len() as i64 > MAX_EXPORT_ROWS {
         return Ok(refusal("出力は1,000件までです。条件を絞り込んでください。"));
     }
-    let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
-    if let Some(breach) = crate::detection::screen_export(&state, &staff, &ids).await? {
-        let address = Some(client.ip().to_string());
-        return Err(crate::detection::respond(&state, &staff, address, breach).await);
-    }
-    // Every event first: when one cannot be written, nothing is decrypted.
+    // Every row's event first, screened as one (the rows, not the request, count against
+    // the day's limit): when they cannot be written or are refused, nothing is decrypted.
     let mut records = Vec::with_capacity(rows.len());
     for row in &rows {
         let Some(stored) = store.encrypted_personal_record(row.id).await? else {
@@ -70,29 +66,28 @@ pub(crate) async fn export(
             .copied()
             .filter(|name| held.iter().any(|h| h == name))
             .collect();
-        let proof = record(
-            &state,
-            &staff,
-            client,
-            Event {
-                action: "application.export",
-                subject_kind: Some("application"),
-                subject_id: Some(row.id.to_string()),
-                fields: &fields,
-                purpose: Some(purpose),
-                detail: Some(format!("rows:{}", rows.len())),
-                outcome: "ok",
-            },
-        )
-        .await?;
-        records.push((row, stored, fields, proof));
+        records.push((row, stored, fields));
     }
+    let detail = format!("rows:{}", rows.len());
+    let events = records
+        .iter()
+        .map(|(row, _, fields)| Event {
+            action: "application.export",
+            subject_kind: Some("application"),
+            subject_id: Some(row.id.to_string()),
+            fields,
+            purpose: Some(purpose),
+            detail: Some(detail.clone()),
+            outcome: "ok",
+        })
+        .collect();
+    let proof = record_all(&state, &staff, client, events).await?;
     let mut writer = ::csv::Writer::from_writer(UTF8_BOM.to_vec());
     let mut header = vec!["受付番号", "商品", "ステータス", "店番", "受付日時"];
     header.extend(chosen.iter().map(|name| field_label(name)));
     writer.write_record(header.iter().map(|h| cell(h).into_owned()))?;
-    for (row, stored, fields, proof) in &records {
-        let opened = open_fields(&state, proof, row.id, stored, fields)?;
+    for (row, stored, fields) in &records {
+        let opened = open_fields(&state, &proof, row.id, stored, fields)?;
         let mut line: Vec<String> = [
             row.receipt_number.as_str(),
             product_label(&row.product),

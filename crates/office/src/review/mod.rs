@@ -180,7 +180,17 @@ pub(crate) async fn record(
     client: SocketAddr,
     event: Event<'_>,
 ) -> Result<Recorded, OfficeError> {
-    audit::record(state, Some(staff), Some(client.ip().to_string()), event).await?;
+    record_all(state, staff, client, vec![event]).await
+}
+
+/// Writes the events of one request (an export's rows) for `staff`, screened as one.
+pub(crate) async fn record_all(
+    state: &OfficeState,
+    staff: &StaffSession,
+    client: SocketAddr,
+    events: Vec<Event<'_>>,
+) -> Result<Recorded, OfficeError> {
+    audit::record_all(state, Some(staff), Some(client.ip().to_string()), events).await?;
     Ok(Recorded(()))
 }
 

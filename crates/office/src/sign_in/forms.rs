@@ -16,11 +16,11 @@ use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::{LOCK_DURATION, MAX_FAILURES, current_session_id, password as hashing, token, totp};
+use super::attempt::Attempt;
+use super::{MAX_FAILURES, current_session_id, password as hashing, token, totp};
 use crate::OfficeState;
 use crate::audit::{self, Event};
 use crate::authz::stage_page;
-use crate::detection;
 use crate::error::OfficeError;
 use crate::session::{Actor, StaffSession, Stage};
 use crate::view::Layout;
@@ -119,31 +119,31 @@ pub(crate) async fn submit(
         }
         .into_response()
     };
-    if detection::sign_in::refused(&state, peer.ip()).await? {
+    let Some(mut attempt) = Attempt::begin(&state, peer.ip()).await? else {
         refused_address(&state, address).await?;
         return Ok(refuse(ADDRESS_REFUSED.to_owned(), &input.username));
-    }
+    };
     let typed = Zeroizing::new(input.password.clone());
     let staff = match Username::parse(&input.username) {
         Ok(name) => state.store().staff_by_username(name.as_str()).await?,
         Err(_) => None,
     };
-    if let Some(row) = &staff
-        && row.disabled_at.is_none()
-        && let Some(until) = row.locked_until.filter(|t| *t > now)
-    {
-        failed(&state, None, address, Some(row.id), "locked").await?;
-        return Ok(refuse(locked_message(until, false), &input.username));
-    }
     let usable = staff.as_ref().filter(|row| row.disabled_at.is_none());
-    let verified =
-        hashing::verify_blocking(usable.map(|row| row.password_hash.clone()), typed.clone())
-            .await?;
+    if let Some(row) = usable
+        && !attempt.claim_account(&state, row.id).await?
+    {
+        attempt.failed(&state).await?;
+        failed(&state, None, address, Some(row.id), "locked").await?;
+        return Ok(refuse(
+            refused_account(&state, row.id, now).await?,
+            &input.username,
+        ));
+    }
+    let checked =
+        hashing::verify_blocking(usable.map(|row| row.password_hash.clone()), typed.clone()).await;
+    let (attempt, verified) = attempt.unless_unchecked(&state, checked).await?;
     let Some(row) = usable.filter(|_| verified.matches) else {
-        let locked = match usable {
-            Some(row) => count_failure(&state, row.id).await?,
-            None => None,
-        };
+        let locked = attempt.failed(&state).await?;
         let detail = if staff.is_some() && usable.is_none() {
             "disabled"
         } else {
@@ -156,6 +156,14 @@ pub(crate) async fn submit(
         };
         return Ok(refuse(message, &input.username));
     };
+    if !attempt.succeeded(&state).await? {
+        // Locked by the failures that ran beside this attempt.
+        failed(&state, None, address, Some(row.id), "locked").await?;
+        return Ok(refuse(
+            refused_account(&state, row.id, now).await?,
+            &input.username,
+        ));
+    }
     if row.held_at.is_some() {
         failed(&state, None, address, Some(row.id), "held").await?;
         return Ok(refuse(HELD.to_owned(), &input.username));
@@ -226,7 +234,12 @@ pub(crate) async fn second_factor(
         return Ok(Redirect::to(stage_page(staff.stage)).into_response());
     }
     let address = Some(peer.ip().to_string());
+    let mut attempt = Attempt::of_session();
+    if !attempt.claim_account(&state, staff.staff_id).await? {
+        return locked_out(&state, &staff, address, "second-factor-locked").await;
+    }
     if !code_accepted(&state, staff.staff_id, &input.code, true).await? {
+        let locked = attempt.failed(&state).await?;
         failed(
             &state,
             Some(&staff),
@@ -235,10 +248,13 @@ pub(crate) async fn second_factor(
             "second-factor",
         )
         .await?;
-        if let Some(until) = count_failure(&state, staff.staff_id).await? {
+        if let Some(until) = locked {
             return Ok(signed_out_with(&state, locked_message(until, true)));
         }
         return second_factor_page(&state, &headers, &staff, Some(WRONG_CODE)).await;
+    }
+    if !attempt.succeeded(&state).await? {
+        return locked_out(&state, &staff, address, "second-factor-locked").await;
     }
     after_second_factor(&state, &headers, &staff, address).await
 }
@@ -493,9 +509,15 @@ pub(crate) async fn password(
         return Ok(signed_out_with(&state, WRONG_CREDENTIALS.to_owned()));
     };
     if staff.stage == Stage::Active {
+        let mut attempt = Attempt::of_session();
+        if !attempt.claim_account(&state, staff.staff_id).await? {
+            return locked_out(&state, &staff, address, "password-locked").await;
+        }
         let current = Zeroizing::new(input.current.clone());
-        let verified = hashing::verify_blocking(Some(row.password_hash.clone()), current).await?;
+        let checked = hashing::verify_blocking(Some(row.password_hash.clone()), current).await;
+        let (attempt, verified) = attempt.unless_unchecked(&state, checked).await?;
         if !verified.matches {
+            let locked = attempt.failed(&state).await?;
             failed(
                 &state,
                 Some(&staff),
@@ -504,11 +526,14 @@ pub(crate) async fn password(
                 "password",
             )
             .await?;
-            if let Some(until) = count_failure(&state, staff.staff_id).await? {
+            if let Some(until) = locked {
                 return Ok(signed_out_with(&state, locked_message(until, false)));
             }
             let error = "現在のパスワードが正しくありません。".to_owned();
             return Ok(password_page(&state, &staff, vec![error]));
+        }
+        if !attempt.succeeded(&state).await? {
+            return locked_out(&state, &staff, address, "password-locked").await;
         }
     }
     let errors = password_refusals(&input, &row).await?;
@@ -517,9 +542,10 @@ pub(crate) async fn password(
     }
     let hash = hashing::hash_blocking(Zeroizing::new(input.new_password.clone())).await?;
     let now = OffsetDateTime::now_utc();
+    let this = current_session_id(&state, &headers).unwrap_or_default();
     state
         .store()
-        .set_staff_password(staff.staff_id, &hash, now)
+        .set_staff_password(staff.staff_id, &hash, now, &this)
         .await?;
     audit::record(
         &state,
@@ -676,15 +702,21 @@ pub(crate) async fn reauth(
     }
     let address = Some(peer.ip().to_string());
     let next = same_site_path(Some(&input.next));
+    let mut attempt = Attempt::of_session();
+    if !attempt.claim_account(&state, staff.staff_id).await? {
+        return locked_out(&state, &staff, address, "reauth-locked").await;
+    }
     let row = state.store().staff_by_id(staff.staff_id).await?;
-    let verified = hashing::verify_blocking(
+    let checked = hashing::verify_blocking(
         row.map(|r| r.password_hash),
         Zeroizing::new(input.password.clone()),
     )
-    .await?;
+    .await;
+    let (attempt, verified) = attempt.unless_unchecked(&state, checked).await?;
     let accepted =
         verified.matches && code_accepted(&state, staff.staff_id, &input.code, true).await?;
     if !accepted {
+        let locked = attempt.failed(&state).await?;
         failed(
             &state,
             Some(&staff),
@@ -693,7 +725,7 @@ pub(crate) async fn reauth(
             "reauth",
         )
         .await?;
-        if let Some(until) = count_failure(&state, staff.staff_id).await? {
+        if let Some(until) = locked {
             return Ok(signed_out_with(&state, locked_message(until, true)));
         }
         return Ok(ReauthPage {
@@ -702,6 +734,9 @@ pub(crate) async fn reauth(
             error: Some("パスワードまたは確認コードが正しくありません。".to_owned()),
         }
         .into_response());
+    }
+    if !attempt.succeeded(&state).await? {
+        return locked_out(&state, &staff, address, "reauth-locked").await;
     }
     if let Some(id) = current_session_id(&state, &headers) {
         state
@@ -757,21 +792,38 @@ async fn start_session(
     Ok(cookie)
 }
 
-/// Counts a failure; when it locks the account, ends its sessions and returns until when.
-pub(super) async fn count_failure(
+/// What an account that refused an attempt says: until when it is locked, or (attempts in
+/// progress fill its allowance) to try again shortly.
+async fn refused_account(
     state: &OfficeState,
     staff_id: Uuid,
-) -> Result<Option<OffsetDateTime>, OfficeError> {
-    let now = OffsetDateTime::now_utc();
-    let store = state.store();
-    let locked = store
-        .record_failed_sign_in(staff_id, MAX_FAILURES, now + LOCK_DURATION)
+    now: OffsetDateTime,
+) -> Result<String, OfficeError> {
+    let until = state
+        .store()
+        .staff_by_id(staff_id)
         .await?
+        .and_then(|row| row.locked_until)
         .filter(|until| *until > now);
-    if locked.is_some() {
-        store.end_staff_sessions_of(staff_id, now).await?;
-    }
-    Ok(locked)
+    Ok(until.map_or_else(|| BUSY.to_owned(), |until| locked_message(until, false)))
+}
+
+/// A step past the password refused because the account is locked: audited, the session
+/// ended, and signed out with the reason.
+pub(super) async fn locked_out(
+    state: &OfficeState,
+    staff: &StaffSession,
+    address: Option<String>,
+    detail: &str,
+) -> Result<Response, OfficeError> {
+    let now = OffsetDateTime::now_utc();
+    failed(state, Some(staff), address, Some(staff.staff_id), detail).await?;
+    state
+        .store()
+        .end_staff_sessions_of(staff.staff_id, now)
+        .await?;
+    let message = refused_account(state, staff.staff_id, now).await?;
+    Ok(signed_out_with(state, message))
 }
 
 /// Audits a failed sign-in step. What was typed is never recorded (a password typed into the
@@ -797,11 +849,7 @@ pub(super) async fn failed(
             outcome: "failed",
         },
     )
-    .await?;
-    match address.as_deref().and_then(|a| a.parse().ok()) {
-        Some(client) => detection::sign_in::after_failure(state, client).await,
-        None => Ok(()),
-    }
+    .await
 }
 
 /// A sign-in refused because its address failed too often: audited, not counted again.
@@ -823,6 +871,9 @@ async fn refused_address(state: &OfficeState, address: Option<String>) -> Result
     .await
 }
 
+/// Shown when the account's allowance of attempts is taken by attempts still in progress.
+const BUSY: &str = "サインインの試行が続いているため、しばらくサインインできません。数分おいてからもう一度お試しください。";
+
 /// Shown to an address that failed too many sign-ins within the hour.
 const ADDRESS_REFUSED: &str = "この接続元からのサインインの失敗が多いため、しばらくサインインできません。1時間ほどおいてからお試しいただくか、システム管理者に連絡してください。";
 
@@ -842,8 +893,13 @@ pub(super) fn signed_out_with(state: &OfficeState, message: String) -> Response 
     (cookie, page).into_response()
 }
 
-/// The lock-out message, with the time (Japan) when signing in works again.
+/// The lock-out message: for how long from now, and the time (Japan) when signing in works
+/// again.
 pub(crate) fn locked_message(until: OffsetDateTime, codes: bool) -> String {
+    locked_message_at(until, codes, OffsetDateTime::now_utc())
+}
+
+fn locked_message_at(until: OffsetDateTime, codes: bool, now: OffsetDateTime) -> String {
     let japan = UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC);
     let local = until.to_offset(japan);
     let what = if codes {
@@ -851,9 +907,20 @@ pub(crate) fn locked_message(until: OffsetDateTime, codes: bool) -> String {
     } else {
         "パスワード"
     };
+    // Whole minutes, rounded up: a lock of 14 min 59 s is "15分間".
+    let minutes = ((until - now).whole_seconds().max(0) + 59) / 60;
+    let span = match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}分間"),
+        (h, 0) => format!("{h}時間"),
+        (h, m) => format!("{h}時間{m}分"),
+    };
+    let day = if until - now >= time::Duration::hours(12) {
+        format!("{}月{}日 ", u8::from(local.month()), local.day())
+    } else {
+        String::new()
+    };
     format!(
-        "{what}を{MAX_FAILURES}回続けて間違えたため、{}分間サインインできません。{:02}:{:02}以降にもう一度お試しください。急ぎの場合はシステム管理者に連絡してください。",
-        LOCK_DURATION.whole_minutes(),
+        "{what}を{MAX_FAILURES}回続けて間違えたため、{span}サインインできません。{day}{:02}:{:02}以降にもう一度お試しください。急ぎの場合はシステム管理者に連絡してください。",
         local.hour(),
         local.minute()
     )
@@ -884,12 +951,24 @@ mod tests {
     #[test]
     fn the_lock_out_message_says_why_and_until_when() {
         let until = time::macros::datetime!(2026-11-25 06:30 UTC);
-        let text = locked_message(until, false);
+        let locked_at = time::macros::datetime!(2026-11-25 06:15:00.4 UTC);
+        let text = locked_message_at(until, false, locked_at);
         assert!(
             text.starts_with("パスワードを5回続けて間違えたため、15分間サインインできません。"),
             "{text}"
         );
         assert!(text.contains("15:30以降"), "{text}");
+        // An escalated lock-out says how long, and the day when it is not today's.
+        let later = locked_message_at(until, true, until - time::Duration::hours(2));
+        assert!(
+            later.contains("、2時間サインインできません。15:30以降"),
+            "{later}"
+        );
+        let day = locked_message_at(until, false, until - time::Duration::hours(24));
+        assert!(
+            day.contains("24時間サインインできません。11月25日 15:30以降"),
+            "{day}"
+        );
     }
 
     #[test]

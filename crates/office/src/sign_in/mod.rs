@@ -8,9 +8,13 @@
 //! with `Access::SigningIn`; every other page redirects there until the session is active.
 //!
 //! Failures: five in a row (passwords, or second-factor codes after a right password) lock
-//! the account for fifteen minutes; even the right password is refused meanwhile. Each is
-//! audited (`staff.sign-in`, outcome `failed`), never with what was typed.
+//! the account for fifteen minutes, doubled for each lock-out in a row; even the right
+//! password is refused meanwhile. Every attempt is counted before it is checked
+//! ([`attempt`]), so a burst of parallel requests is checked no more often than one at a
+//! time would be. Each failure is audited (`staff.sign-in`, outcome `failed`), never with
+//! what was typed.
 
+mod attempt;
 mod forms;
 mod passkey;
 pub mod password;
@@ -35,8 +39,11 @@ pub(crate) use forms::{
 
 /// Failures in a row that lock an account.
 pub const MAX_FAILURES: i64 = 5;
-/// How long a locked account stays locked.
+/// How long a locked account stays locked the first time; each lock-out in a row without a
+/// complete sign-in doubles it.
 pub const LOCK_DURATION: Duration = Duration::minutes(15);
+/// The longest lock-out.
+pub const MAX_LOCK_DURATION: Duration = Duration::hours(24);
 /// `last_seen_at` is written at most this often (a write per request would be one per click).
 const TOUCH_EVERY: Duration = Duration::seconds(15);
 

@@ -13,10 +13,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use webauthn_rs::prelude::PublicKeyCredential;
 
+use super::attempt::Attempt;
 use super::current_session_id;
-use super::forms::{
-    after_second_factor, count_failure, failed, second_factor_page, signed_out_with,
-};
+use super::forms::{after_second_factor, failed, locked_out, second_factor_page, signed_out_with};
 use crate::OfficeState;
 use crate::authz::stage_page;
 use crate::error::OfficeError;
@@ -82,6 +81,11 @@ pub(crate) async fn sign_in(
     if form.credential.trim().is_empty() {
         return second_factor_page(&state, &headers, &staff, Some(NO_ANSWER)).await;
     }
+    let address = Some(peer.ip().to_string());
+    let mut attempt = Attempt::of_session();
+    if !attempt.claim_account(&state, staff.staff_id).await? {
+        return locked_out(&state, &staff, address, "passkey-locked").await;
+    }
     let ceremony = take(&state, &session).await?;
     let answer = serde_json::from_str::<PublicKeyCredential>(&form.credential).ok();
     let verified = match (ceremony, answer) {
@@ -92,7 +96,7 @@ pub(crate) async fn sign_in(
         _ => None,
     };
     let Some(result) = verified else {
-        let address = Some(peer.ip().to_string());
+        let locked = attempt.failed(&state).await?;
         failed(
             &state,
             Some(&staff),
@@ -101,7 +105,7 @@ pub(crate) async fn sign_in(
             "passkey",
         )
         .await?;
-        if let Some(until) = count_failure(&state, staff.staff_id).await? {
+        if let Some(until) = locked {
             return Ok(signed_out_with(
                 &state,
                 super::forms::locked_message(until, true),
@@ -109,6 +113,9 @@ pub(crate) async fn sign_in(
         }
         return second_factor_page(&state, &headers, &staff, Some(WRONG_PASSKEY)).await;
     };
+    if !attempt.succeeded(&state).await? {
+        return locked_out(&state, &staff, address, "passkey-locked").await;
+    }
     // Remember the new signature counter (a cloned authenticator shows as a counter gone back).
     for row in state.store().staff_passkeys(staff.staff_id).await? {
         let mut passkey = parse_passkey(&row.passkey)?;
@@ -121,7 +128,7 @@ pub(crate) async fn sign_in(
                 .await?;
         }
     }
-    after_second_factor(&state, &headers, &staff, Some(peer.ip().to_string())).await
+    after_second_factor(&state, &headers, &staff, address).await
 }
 
 const NOT_AVAILABLE: &str = "パスキーは使えません。確認コードを入力してください。";

@@ -11,16 +11,35 @@
 //! replaced at the holder's next successful sign-in ([`Verified::needs_rehash`]).
 //!
 //! Hashing is slow on purpose, so it runs on tokio's blocking threads, never on the workers
-//! that serve requests.
+//! that serve requests — and at most [`AT_ONCE`] at a time per process: each holds 19 MiB, so
+//! a burst of parallel sign-ins must not become a burst of memory. The rest wait their turn
+//! for up to [`WAIT_AT_MOST`], then get 503 with Retry-After ([`OfficeError::Busy`]).
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use zeroize::Zeroizing;
 
 use crate::error::OfficeError;
+
+/// Argon2 computations at once per process (2 cores here: more would only queue on them).
+pub const AT_ONCE: usize = 4;
+/// How long a sign-in waits for its turn before it is answered 503.
+pub const WAIT_AT_MOST: Duration = Duration::from_secs(10);
+
+static TURNS: Semaphore = Semaphore::const_new(AT_ONCE);
+
+/// A turn to compute one Argon2 hash, or [`OfficeError::Busy`] after [`WAIT_AT_MOST`].
+async fn turn() -> Result<SemaphorePermit<'static>, OfficeError> {
+    match tokio::time::timeout(WAIT_AT_MOST, TURNS.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) | Err(_) => Err(OfficeError::Busy),
+    }
+}
 
 /// Memory in KiB.
 pub const ARGON2_M_COST: u32 = 19_456;
@@ -106,6 +125,7 @@ pub(crate) async fn verify_blocking(
     password: Zeroizing<String>,
 ) -> Result<Verified, OfficeError> {
     let current = current_params()?;
+    let _turn = turn().await?;
     tokio::task::spawn_blocking(move || match stored {
         Some(stored) => verify(&stored, password.as_bytes(), &current),
         None => {
@@ -122,6 +142,7 @@ pub(crate) async fn verify_blocking(
 
 /// Hashes `password` with the current parameters on a blocking thread.
 pub(crate) async fn hash_blocking(password: Zeroizing<String>) -> Result<String, OfficeError> {
+    let _turn = turn().await?;
     tokio::task::spawn_blocking(move || hash_password(password.as_bytes()))
         .await
         .map_err(|e| OfficeError::Internal(format!("password hashing did not finish: {e}")))?
