@@ -28,9 +28,8 @@ const ADDRESS_LIMIT: &str = "sign-in-address";
 /// How long the `n`-th lock-out in a row lasts: [`LOCK_DURATION`], doubled each time, at most
 /// [`MAX_LOCK_DURATION`].
 pub(crate) fn lock_for(n: i64) -> Duration {
-    let doublings = u32::try_from(n.saturating_sub(1))
-        .unwrap_or(u32::MAX)
-        .min(16);
+    // The first (or a count that makes no sense) is not doubled; 2^16 × 15 min is past a day.
+    let doublings = u32::try_from(n.max(1) - 1).unwrap_or(u32::MAX).min(16);
     (LOCK_DURATION * 2_i32.pow(doublings)).min(MAX_LOCK_DURATION)
 }
 
