@@ -1433,3 +1433,37 @@ async fn a_body_over_the_limit_is_refused_in_the_usual_form() {
     assert!(html.contains("送信内容が大きすぎます"), "{html}");
     app.stop().await;
 }
+
+/// Issue 16, 7: the change/cancel link's path segment reaches Set-Cookie only when it is a
+/// token: a 43-character segment that smuggles cookie attributes is refused, and no cookie
+/// is set.
+#[tokio::test]
+async fn a_link_segment_that_is_no_token_sets_no_cookie() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for segment in [
+        "ax;Max-Age=999999999;Domain=evil.example.jp",
+        "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+    ] {
+        let answer = client
+            .get(app.url(&format!("/reservations/manage/{segment}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(answer.status().as_u16(), 404, "{segment}");
+        assert!(
+            answer.headers().get_all("set-cookie").iter().all(|v| {
+                let v = v.to_str().unwrap_or("");
+                !v.contains("Max-Age=999999999") && !v.contains("evil.example")
+            }),
+            "{segment}: {:?}",
+            answer.headers()
+        );
+    }
+    app.stop().await;
+}

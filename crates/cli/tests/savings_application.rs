@@ -275,3 +275,69 @@ async fn a_wrong_code_is_refused_and_tries_run_out() {
     );
     app.stop().await;
 }
+
+/// Issue 16, 7 (session fixation): a session value someone planted in the applicant's browser
+/// is worth nothing once the e-mail is verified — the server renews the session there, and
+/// the planted value reaches no draft.
+#[tokio::test]
+async fn verifying_the_email_renews_the_browser_session() {
+    use reqwest::cookie::CookieStore as _;
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    // The attacker's own session value, as the server issues it.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let answer = bare
+        .get(app.url("/apply/savings-account"))
+        .send()
+        .await
+        .expect("start");
+    let planted = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("mdg_session="))
+        .and_then(|rest| rest.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    // The applicant's browser carries it, and verifies an address.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let site: reqwest::Url = app.public_url.parse().expect("url");
+    jar.add_cookie_str(&format!("mdg_session={planted}; Path=/"), &site);
+    let applicant = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .expect("client");
+    verify_email(&app, &applicant, "fixed.session@example.jp").await;
+    let cookies = jar
+        .cookies(&site)
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .expect("cookies");
+    assert!(cookies.contains("mdg_session="), "{cookies}");
+    assert!(
+        !cookies.contains(&planted),
+        "the session was renewed: {cookies}"
+    );
+    // The applicant goes on; the planted value reaches nothing.
+    let own = applicant
+        .get(app.url("/apply/savings-account/personal"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(own.status(), 200);
+    let stolen = bare
+        .get(app.url("/apply/savings-account/personal"))
+        .header("cookie", format!("mdg_session={planted}"))
+        .send()
+        .await
+        .expect("page");
+    assert_ne!(stolen.status(), 200, "no draft under the planted value");
+    let body = stolen.text().await.expect("body");
+    assert!(!body.contains("fixed.session"), "{body}");
+    assert!(!body.contains("f***@example.jp"), "{body}");
+    app.stop().await;
+}

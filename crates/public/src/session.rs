@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use madoguchi_http::{read_cookie, set_cookie};
 use madoguchi_seal::{DraftCipher, DraftSecret};
+use zeroize::Zeroizing;
 
 use crate::error::PublicError;
 use crate::form::FormData;
@@ -79,14 +80,30 @@ pub async fn ensure_session(
     });
     let mut response = next.run(request).await;
     if let Some(value) = cookie_value {
-        let max_age = i64::from(state.profile.applications().draft_ttl_hours()) * 3600;
-        set_cookie(
-            response.headers_mut(),
-            state.cookies,
-            SESSION_COOKIE,
-            &value,
-            Some(max_age),
-        );
+        set_session_cookie(&state, &mut response, &value);
     }
     response
+}
+
+/// Starts a new browser session in place of `session` (whose value the browser might have
+/// been given by someone else: session fixation) and sets its cookie on `response` once the
+/// handler knows it succeeded. The e-mail's verification does this, just before the first
+/// personal data is stored under the session.
+pub(crate) fn renewed() -> Result<(BrowserSession, Zeroizing<String>), PublicError> {
+    let secret =
+        DraftSecret::generate().map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
+    let value = secret.to_cookie_value();
+    Ok((BrowserSession::from_secret(secret), value))
+}
+
+/// Sets the session cookie `value` on `response`.
+pub(crate) fn set_session_cookie(state: &PublicState, response: &mut Response, value: &str) {
+    let max_age = i64::from(state.profile.applications().draft_ttl_hours()) * 3600;
+    set_cookie(
+        response.headers_mut(),
+        state.cookies,
+        SESSION_COOKIE,
+        value,
+        Some(max_age),
+    );
 }

@@ -8,7 +8,8 @@ use crate::{DraftRow, Store, StoreError};
 
 impl Store {
     /// Ends the e-mail check stored under `check_key` and starts `draft` (stored under its own
-    /// `session_id`), atomically: a verified code yields one token. Fails with
+    /// `session_id`), atomically: a verified code yields one token (the API) or one renewed
+    /// browser session (the forms). Fails with
     /// [`StoreError::DraftGone`] (and changes nothing) when the check is gone.
     pub async fn start_draft_from_check(
         &self,
@@ -24,6 +25,11 @@ impl Store {
             if ended == 0 {
                 return Err(StoreError::DraftGone);
             }
+            // A draft the old session held (the browser verified another address) ends.
+            sqlx::query::<Db>("DELETE FROM drafts WHERE session_id = $1")
+                .bind(check_key)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query::<Db>(
                 "INSERT INTO drafts (session_id, product, application_id, body, created_at, \
                  updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::apply::Flow;
 use crate::error::PublicError;
 use crate::form::FormData;
-use crate::session::BrowserSession;
+use crate::session::{self, BrowserSession};
 use crate::state::{Layout, PublicState};
 use crate::view::FormView;
 use crate::{draft, mail};
@@ -144,9 +144,20 @@ pub async fn check_code(
                 return verify_page(state, session, flow, view).await;
             }
         };
-    let row = draft::start(state, session, flow.product.as_str(), email)?;
-    match state.store.start_draft(&row).await {
-        Ok(()) => Ok(Redirect::to(&flow.path(flow.first_step)).into_response()),
+    // A new session from here on: whoever else knew the old cookie's value (a fixed session)
+    // is left with an ended e-mail check, never with the draft.
+    let (renewed, cookie) = session::renewed()?;
+    let row = draft::start(state, &renewed, flow.product.as_str(), email)?;
+    match state
+        .store
+        .start_draft_from_check(&session.id(), &row)
+        .await
+    {
+        Ok(()) => {
+            let mut response = Redirect::to(&flow.path(flow.first_step)).into_response();
+            session::set_session_cookie(state, &mut response, &cookie);
+            Ok(response)
+        }
         Err(StoreError::DraftGone) => Ok(expired(state, session, flow)),
         Err(e) => Err(e.into()),
     }

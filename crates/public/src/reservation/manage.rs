@@ -51,8 +51,9 @@ pub async fn enter(
     State(state): State<PublicState>,
     Path(token): Path<String>,
 ) -> Result<Response, PublicError> {
-    // Only a well-formed token is kept; a wrong one is refused on the next page alike.
-    if token.len() != 43 {
+    // Only a token that decodes is kept: the cookie never carries what a client wrote (a
+    // segment such as `a; Max-Age=…; Domain=…` would otherwise reach Set-Cookie).
+    if madoguchi_seal::BookingToken::from_link_value(&token).is_none() {
         return Err(PublicError::BookingLinkInvalid);
     }
     let mut response = Redirect::to("/reservations/manage").into_response();
