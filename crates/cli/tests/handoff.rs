@@ -437,6 +437,20 @@ async fn sqlite_the_supervisors_button_writes_a_batch() {
     )
     .expect("batch file");
     assert_eq!(bytes.as_ref(), on_disk.as_slice());
+
+    // Issue 16, 7: a supervisor of another branch neither sees nor downloads it.
+    let page = elsewhere.get("/handoff").await.text().await.expect("page");
+    assert!(!page.contains(&batches[0].id.to_string()), "{page}");
+    for part in ["", "?part=manifest"] {
+        let answer = elsewhere
+            .get(&format!("/handoff/batches/{}{part}", batches[0].id))
+            .await;
+        assert_eq!(answer.status(), 404, "out of scope: {part}");
+    }
+    // A bank-wide supervisor does.
+    let bank = staff_client(&app, "supervisor", "bank").await;
+    let page = bank.get("/handoff").await.text().await.expect("page");
+    assert!(page.contains(&batches[0].id.to_string()), "{page}");
     app.stop().await;
 }
 

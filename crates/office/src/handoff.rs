@@ -656,10 +656,13 @@ async fn render(
         .iter()
         .filter(|c| branches.as_ref().is_none_or(|b| b.contains(&c.branch_code)))
         .count();
-    let batches = state
-        .store()
-        .handoff_batches(50)
-        .await?
+    let mut visible = Vec::new();
+    for batch in state.store().handoff_batches(50).await? {
+        if batch_in_scope(state, staff, batch.id).await? {
+            visible.push(batch);
+        }
+    }
+    let batches = visible
         .into_iter()
         .map(|b| BatchLine {
             id: b.id.to_string(),
@@ -738,17 +741,36 @@ pub(crate) async fn export_now(
     Ok(render(&state, &staff, Some(message)).await?.into_response())
 }
 
+/// Whether `staff` may see and download batch `id`: every application it carried is in their
+/// scope (a bank-wide batch is a bank-wide supervisor's only; one whose applications are gone
+/// too).
+async fn batch_in_scope(
+    state: &OfficeState,
+    staff: &StaffSession,
+    id: Uuid,
+) -> Result<bool, OfficeError> {
+    let Some(allowed) = staff.scope.branch_filter() else {
+        return Ok(true);
+    };
+    let carried = state.store().handoff_batch_branches(id).await?;
+    Ok(!carried.is_empty() && carried.iter().all(|b| allowed.contains(b)))
+}
+
 /// `GET /handoff/batches/{batch}`: the batch file (ciphertext sealed to core banking) or,
-/// with `?part=manifest`, its manifest.
+/// with `?part=manifest`, its manifest — of a batch in the supervisor's scope (another is
+/// answered as missing).
 pub(crate) async fn download(
     State(state): State<OfficeState>,
+    Actor(staff): Actor,
     UrlPath(batch): UrlPath<String>,
     axum::extract::Query(query): axum::extract::Query<DownloadQuery>,
 ) -> Result<Response, OfficeError> {
     let Ok(id) = Uuid::parse_str(&batch) else {
         return Ok(crate::error::status_page(StatusCode::NOT_FOUND));
     };
-    if state.store().handoff_batch(id).await?.is_none() {
+    if state.store().handoff_batch(id).await?.is_none()
+        || !batch_in_scope(&state, &staff, id).await?
+    {
         return Ok(crate::error::status_page(StatusCode::NOT_FOUND));
     }
     let manifest = query.part.as_deref() == Some("manifest");

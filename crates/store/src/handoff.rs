@@ -181,6 +181,21 @@ impl Store {
         })
     }
 
+    /// The branches of the applications a batch carried (distinct, sorted): what decides
+    /// whose scope the batch is in.
+    pub async fn handoff_batch_branches(&self, id: Uuid) -> Result<Vec<String>, StoreError> {
+        with_db!(self, read, Db, pool => {
+            Ok(sqlx::query_scalar::<Db, String>(
+                "SELECT DISTINCT a.branch_code FROM handoff_items i \
+                 JOIN applications a ON a.id = i.application_id \
+                 WHERE i.batch_id = $1 ORDER BY a.branch_code",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// One batch's row.
     pub async fn handoff_batch(&self, id: Uuid) -> Result<Option<HandoffBatchRow>, StoreError> {
         with_db!(self, read, Db, pool => {
