@@ -671,3 +671,104 @@ async fn sqlite_a_burst_meets_the_rate_limit() {
 async fn postgres_a_burst_meets_the_rate_limit() {
     a_burst_meets_the_rate_limit(Db::Postgres).await;
 }
+
+/// E-mails still queued in the database's outbox.
+async fn queued_mails(app: &TestApp) -> i64 {
+    use sqlx::Connection as _;
+    const SQL: &str = "SELECT COUNT(*) FROM outbox";
+    match app.db {
+        Db::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.database_url)
+                .await
+                .expect("open SQLite");
+            sqlx::query_scalar::<_, i64>(SQL)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count")
+        }
+        Db::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&app.database_url)
+                .await
+                .expect("open PostgreSQL");
+            sqlx::query_scalar::<_, i64>(SQL)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count")
+        }
+    }
+}
+
+/// Issue 16, 5 (e-mail bombing): 32 parallel e-mail checks for one victim's address, spread
+/// over two instances, with the per-client limit out of the way: exactly the hour's 10 codes
+/// go out; every other request is 429 `recipient-limited` with Retry-After; another address
+/// is served meanwhile.
+async fn a_burst_of_checks_for_one_address_sends_ten_codes(db: Db) {
+    const N: usize = 32;
+    let Some(app) = TestApp::spawn_with(db, Options::unlimited()).await else {
+        return;
+    };
+    let sibling = app.spawn_sibling(Options::unlimited()).await;
+    let victim = "bombed.victim@example.jp";
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let base = if i % 2 == 0 {
+            app.public_url.clone()
+        } else {
+            sibling.public_url.clone()
+        };
+        burst.spawn(async move {
+            let client = TestApp::client();
+            let answer = post_json(
+                &client,
+                &format!("{base}/api/v1/email-checks"),
+                &json!({"email": victim, "product": "savings-account"}),
+            )
+            .await;
+            let status = answer.status().as_u16();
+            let wait = answer
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            (status, wait, json_of(answer).await)
+        });
+    }
+    let answers = burst.join_all().await;
+    let sent = answers.iter().filter(|(s, _, _)| *s == 202).count();
+    assert_eq!(sent, 10, "the hour's codes to one address");
+    for (status, wait, body) in answers.iter().filter(|(s, _, _)| *s != 202) {
+        assert_eq!(*status, 429, "{body}");
+        assert_eq!(body["code"], "recipient-limited", "{body}");
+        assert!(wait.is_some_and(|w| (1..=3600).contains(&w)), "{wait:?}");
+    }
+    // Every queued e-mail delivered, then counted: five codes reached the victim.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while queued_mails(&app).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the outbox drains");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        common::reservation::mails_to(&app, victim, "確認コード"),
+        10
+    );
+    // Someone else still gets a code.
+    let other = post_json(
+        &TestApp::client(),
+        &app.url("/api/v1/email-checks"),
+        &json!({"email": "someone.else@example.jp", "product": "savings-account"}),
+    )
+    .await;
+    assert_eq!(other.status(), 202);
+    sibling.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_checks_for_one_address_sends_ten_codes_sqlite() {
+    a_burst_of_checks_for_one_address_sends_ten_codes(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_checks_for_one_address_on_two_instances_sends_ten_codes_postgres() {
+    a_burst_of_checks_for_one_address_sends_ten_codes(Db::Postgres).await;
+}

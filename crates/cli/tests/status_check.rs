@@ -481,3 +481,41 @@ async fn the_home_page_links_to_the_status_check() {
     assert!(home.contains(r#"<a href="/status">"#), "{home}");
     app.stop().await;
 }
+
+/// Issue 16, 5: status checks count towards the codes one address receives in an hour, over
+/// every client — and whether the receipt number matches or not, so that the refusal is the
+/// same for an address with applications and one without.
+#[tokio::test]
+async fn an_address_receives_at_most_the_hours_codes() {
+    let Some(app) = TestApp::spawn_with(Db::Sqlite, Options::unlimited()).await else {
+        return;
+    };
+    let applicant = Applicant::new();
+    let receipt = apply(&app, &TestApp::client(), &applicant).await;
+    let unknown = ReceiptNumber::generate().expect("randomness").to_string();
+    // The application's own code was the first of the hour's ten.
+    for i in 1..10 {
+        let client = TestApp::client();
+        let csrf = open_status(&app, &client).await;
+        let asked = if i % 2 == 0 { &receipt } else { &unknown };
+        let (status, path, _) = ask(&app, &client, &csrf, asked, &applicant.email).await;
+        assert_eq!(
+            (status, path.as_str()),
+            (200, "/status/verify"),
+            "check {i}"
+        );
+    }
+    for asked in [&receipt, &unknown] {
+        let client = TestApp::client();
+        let csrf = open_status(&app, &client).await;
+        let (status, _, page) = ask(&app, &client, &csrf, asked, &applicant.email).await;
+        assert_eq!(status, 429, "{page}");
+        assert!(page.contains("送信が上限に達しました"), "{page}");
+    }
+    // Another address is served.
+    let client = TestApp::client();
+    let csrf = open_status(&app, &client).await;
+    let (status, _, _) = ask(&app, &client, &csrf, &unknown, "other.person@example.jp").await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}

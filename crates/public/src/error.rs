@@ -26,6 +26,9 @@ pub enum PublicError {
     ProductClosed,
     #[error("rate limited for {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    /// The e-mail address received its hour's code e-mails (whoever asked).
+    #[error("code e-mails to this address limited for {retry_after_seconds} s")]
+    RecipientLimited { retry_after_seconds: u64 },
     #[error("no such page")]
     NotFound,
     #[error("slot cannot be booked: {0}")]
@@ -111,6 +114,12 @@ impl PublicError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "error.rate-limited.title",
                 "error.rate-limited.message",
+                false,
+            ),
+            PublicError::RecipientLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "error.recipient-limited.title",
+                "error.recipient-limited.message",
                 false,
             ),
             PublicError::NotFound => (
@@ -210,6 +219,9 @@ impl IntoResponse for PublicError {
         let (status, text) = self.text();
         let mut response = status.into_response();
         if let PublicError::RateLimited {
+            retry_after_seconds,
+        }
+        | PublicError::RecipientLimited {
             retry_after_seconds,
         } = self
         {

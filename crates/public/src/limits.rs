@@ -94,6 +94,36 @@ impl RateLimits {
     }
 }
 
+/// The shared counter of code e-mails per recipient (issue 16: no e-mail bombing).
+const CODE_MAILS: &str = "code-mail-recipient";
+
+/// Counts one code e-mail to the address of blind index `index` — in the database, so every
+/// instance shares the count — or refuses it once the hour's are sent. Claimed before the
+/// e-mail is queued (and whether or not a status check's address matches anything, so the
+/// answer tells nothing).
+pub(crate) async fn claim_code_mail(
+    state: &crate::state::PublicState,
+    index: &[u8],
+) -> Result<(), PublicError> {
+    let limit = u32::from(
+        state
+            .profile
+            .applications()
+            .email_codes_per_address_per_hour(),
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let claim = state
+        .store
+        .claim_limit(CODE_MAILS, index, limit, time::Duration::HOUR, now)
+        .await?;
+    match claim {
+        madoguchi_store::LimitClaim::Granted { .. } => Ok(()),
+        madoguchi_store::LimitClaim::Refused { until } => Err(PublicError::RecipientLimited {
+            retry_after_seconds: (until - now).whole_seconds().max(1).unsigned_abs(),
+        }),
+    }
+}
+
 /// The address that stands for one client.
 fn client_key(address: IpAddr) -> IpAddr {
     match address {

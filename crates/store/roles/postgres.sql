@@ -65,6 +65,8 @@ GRANT SELECT ON _sqlx_migrations TO madoguchi_public, madoguchi_office, madoguch
 -- The public site ------------------------------------------------------------------------
 GRANT SELECT (service, suspended_at, notice, actor) ON service_suspensions TO madoguchi_public;
 GRANT SELECT, INSERT, DELETE ON email_checks TO madoguchi_public;
+-- The shared limits (code e-mails per recipient): counters of blind indexes, nothing personal.
+GRANT SELECT, INSERT, UPDATE ON limit_counters TO madoguchi_public;
 GRANT UPDATE (tries_left) ON email_checks TO madoguchi_public;
 GRANT SELECT, INSERT, DELETE ON drafts TO madoguchi_public;
 GRANT UPDATE (body, updated_at) ON drafts TO madoguchi_public;

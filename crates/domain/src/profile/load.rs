@@ -339,6 +339,12 @@ fn applications(
             5,
             1..=10,
         )?),
+        email_codes_per_address_per_hour: small(source.number(
+            raw.email_codes_per_address_per_hour.as_ref(),
+            "applications.email_codes_per_address_per_hour",
+            10,
+            1..=60,
+        )?),
         draft_ttl_hours: small(source.number(
             raw.draft_ttl_hours.as_ref(),
             "applications.draft_ttl_hours",

@@ -109,6 +109,7 @@ pub(super) struct RawApplications {
     pub debit_card_min_age: Option<Number>,
     pub email_code_ttl_minutes: Option<Number>,
     pub email_code_max_tries: Option<Number>,
+    pub email_codes_per_address_per_hour: Option<Number>,
     pub draft_ttl_hours: Option<Number>,
     pub identity_image_method_until: Option<Spanned<Datetime>>,
 }

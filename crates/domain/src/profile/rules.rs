@@ -93,6 +93,9 @@ pub struct ApplicationRules {
     pub(super) email_code_ttl_minutes: u16,
     /// Wrong codes allowed before the check must be restarted (default 5).
     pub(super) email_code_max_tries: u16,
+    /// E-mails with a code (applications' checks, status checks) one address receives in an
+    /// hour, whoever asks and through whichever instance (default 10): no e-mail bombing.
+    pub(super) email_codes_per_address_per_hour: u16,
     /// Lifetime of a half-finished application (default 24 hours).
     pub(super) draft_ttl_hours: u16,
     /// The image-based identity check (ホ method) is offered strictly before this date
@@ -124,6 +127,11 @@ impl ApplicationRules {
     /// Wrong codes allowed before the check must be restarted (default 5).
     pub fn email_code_max_tries(&self) -> u16 {
         self.email_code_max_tries
+    }
+
+    /// E-mails with a code one address receives in an hour (default 10).
+    pub fn email_codes_per_address_per_hour(&self) -> u16 {
+        self.email_codes_per_address_per_hour
     }
 
     /// Lifetime of a half-finished application (default 24 hours).

@@ -331,6 +331,11 @@ fn support_and_limits_are_checked() {
         "between 1 and 30",
     );
     refused_at_replacement(
+        "email_codes_per_address_per_hour = 10",
+        "email_codes_per_address_per_hour = 0",
+        "between 1 and 60",
+    );
+    refused_at_replacement(
         "email_code_max_tries = 5",
         "email_code_max_tries = 0",
         "between 1 and 10",

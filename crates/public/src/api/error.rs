@@ -138,6 +138,13 @@ impl From<PublicError> for ApiError {
                 e.retry_after = Some(retry_after_seconds);
                 e
             }
+            PublicError::RecipientLimited {
+                retry_after_seconds,
+            } => {
+                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "recipient-limited");
+                e.retry_after = Some(retry_after_seconds);
+                e
+            }
             PublicError::BodyTooLarge => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large")
             }

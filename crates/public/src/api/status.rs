@@ -62,7 +62,7 @@ fn key(session: &BrowserSession) -> Vec<u8> {
         (status = 413, description = "Body too large", body = Problem),
         (status = 415, description = "Not application/json", body = Problem),
         (status = 422, description = "Fields to correct", body = Problem),
-        (status = 429, description = "Too many checks from this address; see Retry-After", body = Problem),
+        (status = 429, description = "Too many checks from this client (`rate-limited`) or codes to this e-mail address within the hour (`recipient-limited`); see Retry-After", body = Problem),
     ))]
 pub async fn start(
     State(state): State<PublicState>,

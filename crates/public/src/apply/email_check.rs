@@ -201,6 +201,7 @@ pub(crate) async fn store_check(
         expires_at: now + time::Duration::minutes(i64::from(settings.email_code_ttl_minutes())),
         email_index_previous: None,
     };
+    crate::limits::claim_code_mail(state, &check.email_index).await?;
     let message = mail::verification_code(
         state,
         email.as_str(),

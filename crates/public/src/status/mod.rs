@@ -232,6 +232,8 @@ pub(crate) async fn start_check(
         .application_status(receipt.as_str(), lookup.candidates())
         .await?
         .is_some();
+    // Counted whether or not it matched: the refusal tells nothing of the applications.
+    crate::limits::claim_code_mail(state, lookup.current.index.as_bytes()).await?;
     let code = VerificationCode::generate()
         .map_err(|e| PublicError::Internal(format!("randomness: {e}")))?;
     let code_mac = if found {
