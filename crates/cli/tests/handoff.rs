@@ -142,6 +142,7 @@ async fn hand_off_end_to_end(db: Db) {
         &data,
         &office_keyring(&data),
         &public_keys(&data),
+        &common::Options::default().profile(),
         None,
     )
     .await
@@ -180,6 +181,7 @@ async fn hand_off_end_to_end(db: Db) {
         &data,
         &office_keyring(&data),
         &public_keys(&data),
+        &common::Options::default().profile(),
         None,
     )
     .await
@@ -362,6 +364,7 @@ async fn sqlite_a_refusal_rejects() {
         &data,
         &office_keyring(&data),
         &public_keys(&data),
+        &common::Options::default().profile(),
         None,
     )
     .await
@@ -510,9 +513,16 @@ async fn sqlite_a_core_key_rotated_in_the_profile_applies_to_new_seals() {
     let data = DataDir::open(&app.data).expect("data dir");
     let keys = madoguchi::commands::keys::public_keys(&data, &profile).expect("keys");
     assert_eq!(keys.core_banking.key_id(), new_key.key_id());
-    let outcome = export_batch(app.store(), &data, &office_keyring(&data), &keys, None)
-        .await
-        .expect("export");
+    let outcome = export_batch(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &keys,
+        &common::Options::default().profile(),
+        None,
+    )
+    .await
+    .expect("export");
     let batch = outcome.batch_path.expect("batch");
 
     let open = |keys: &[&Path]| {
@@ -558,5 +568,64 @@ async fn sqlite_a_core_key_rotated_in_the_profile_applies_to_new_seals() {
     assert_eq!(pin_of(&receipt_before), Some(before.pin.clone().into()));
     assert_eq!(pin_of(&receipt_after), Some(after.pin.clone().into()));
     rotated.stop().await;
+    app.stop().await;
+}
+
+/// Issue 16, 1: `handoff export` from the command line reads every approved application; a
+/// profile that does not exempt it holds it to detection's limits: with 1 customer an hour,
+/// a batch of 2 is refused whole — no batch, both still approved, the refusal audited.
+#[tokio::test]
+async fn sqlite_a_command_export_not_exempted_meets_the_limits() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let (_, _, first) = approved_application(&app).await;
+    let (_, _, second) = approved_application(&app).await;
+    let strict = common::Options {
+        profile_edits: vec![
+            (
+                r#"exempt_commands = ["handoff-export", "incident-notify-list"]"#,
+                "exempt_commands = []",
+            ),
+            (
+                "customers_read_per_hour = 60",
+                "customers_read_per_hour = 1",
+            ),
+        ],
+        ..common::Options::default()
+    };
+    let data = DataDir::open(&app.data).expect("data dir");
+    let refused = export_batch(
+        app.store(),
+        &data,
+        &office_keyring(&data),
+        &public_keys(&data),
+        &strict.profile(),
+        None,
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        format!("{refused:#}").contains("exempt_commands"),
+        "{refused:#}"
+    );
+    assert!(
+        app.store()
+            .handoff_batches(10)
+            .await
+            .expect("batches")
+            .is_empty()
+    );
+    assert_eq!(status_of(&app, first).await, "approved");
+    assert_eq!(status_of(&app, second).await, "approved");
+    let denied = app
+        .store()
+        .recent_audit_events(100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "application.handoff" && e.outcome == "denied")
+        .count();
+    assert_eq!(denied, 1);
     app.stop().await;
 }

@@ -336,3 +336,82 @@ async fn a_synthetic_history_verifies_and_scopes_on_sqlite() {
 async fn a_synthetic_history_verifies_and_scopes_on_postgres() {
     synthetic_history(Db::Postgres).await;
 }
+
+/// Issue 16, 1: a command's bulk read of personal data passes detection's limits unless the
+/// profile exempts it, and an exempt read says so in the audit log. Without the exemption and
+/// with 2 customers an hour, the notification list of 3 customers is refused whole (nothing
+/// printed, the refused read audited as denied, the fix named); with it, it goes out.
+#[tokio::test]
+async fn the_notification_list_is_limited_unless_the_profile_exempts_it() {
+    let Some(app) = TestApp::spawn(Db::Sqlite).await else {
+        return;
+    };
+    let staff = staff_client(&app, "operator", "branches:101").await;
+    for i in 0..3 {
+        let fields = customer(i);
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let planted = seed::plant(&app, "101", &pairs).await;
+        reveal(&staff, planted.id, &["family_name"]).await;
+    }
+    let actor = format!(
+        "staff:{}",
+        app.store()
+            .staff_by_username(&staff.username)
+            .await
+            .expect("store")
+            .expect("staff")
+            .id
+    );
+    let list_events = || async {
+        app.store()
+            .recent_audit_events(1000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.action == "incident.notify-list")
+            .collect::<Vec<_>>()
+    };
+
+    // Not exempt, 2 customers an hour.
+    let strict = common::Options {
+        profile_edits: vec![
+            (
+                r#"exempt_commands = ["handoff-export", "incident-notify-list"]"#,
+                "exempt_commands = []",
+            ),
+            (
+                "customers_read_per_hour = 60",
+                "customers_read_per_hour = 2",
+            ),
+        ],
+        ..common::Options::default()
+    };
+    let profile = app.tmp.path().join("strict.toml");
+    std::fs::write(&profile, strict.profile_text()).expect("profile");
+    let profile = profile.to_str().expect("path");
+    let out = common::madoguchi(
+        &app,
+        &[
+            "--config", profile, "incident", "scope", "--actor", &actor, "--format", "csv",
+        ],
+    )
+    .await;
+    assert_ne!(out.status.code(), Some(0), "refused");
+    assert!(out.stdout.is_empty(), "nothing printed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("exempt_commands"), "{stderr}");
+    let events = list_events().await;
+    assert_eq!(events.iter().filter(|e| e.outcome == "ok").count(), 2);
+    assert_eq!(events.iter().filter(|e| e.outcome == "denied").count(), 1);
+
+    // Exempt (the demo profile): the list goes out, each read marked as exempt.
+    let csv = scope_output(&app, &["--actor", &actor, "--format", "csv"]).await;
+    assert!(csv.contains("hanako.2@example.jp"), "{csv}");
+    let exempt: Vec<_> = list_events()
+        .await
+        .into_iter()
+        .filter(|e| e.outcome == "ok" && e.detail.as_deref() == Some("exempt=profile"))
+        .collect();
+    assert_eq!(exempt.len(), 3, "{exempt:?}");
+    app.stop().await;
+}

@@ -24,8 +24,9 @@ use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use madoguchi_documents::DocumentStore;
+use madoguchi_domain::BankProfile;
 use madoguchi_domain::account::AccountNumber;
-use madoguchi_domain::profile::BranchCode;
+use madoguchi_domain::profile::{BranchCode, CommandRead};
 use madoguchi_handoff::{
     BatchApplication, BatchPayload, BatchSecret, HandoffSigningKey, PersonalValues, seal_batch,
 };
@@ -74,15 +75,22 @@ pub enum Auditor<'a> {
         staff: &'a StaffSession,
         address: Option<String>,
     },
-    /// A command or job, e.g. `cli:handoff-export`.
+    /// A command or job, e.g. `cli:handoff-import`.
     System(&'a str),
+    /// A command whose reads of personal data the profile exempts from detection, or screens
+    /// ([`crate::detection::command`]), e.g. `cli:handoff-export`.
+    Command {
+        actor: &'a str,
+        command: CommandRead,
+        profile: &'a BankProfile,
+    },
 }
 
 impl Auditor<'_> {
     fn actor(&self) -> String {
         match self {
             Auditor::Staff { staff, .. } => format!("staff:{}", staff.staff_id),
-            Auditor::System(actor) => (*actor).to_owned(),
+            Auditor::System(actor) | Auditor::Command { actor, .. } => (*actor).to_owned(),
         }
     }
 
@@ -96,24 +104,41 @@ impl Auditor<'_> {
                 .await
                 .map_err(|e| HandoffFailure::Audit(e.to_string())),
             Auditor::System(actor) => store
-                .insert_audit_event(&AuditEventRow {
-                    id: Uuid::now_v7(),
-                    at: OffsetDateTime::now_utc(),
-                    actor: (*actor).to_owned(),
-                    actor_address: None,
-                    session: None,
-                    action: event.action.to_owned(),
-                    subject_kind: event.subject_kind.map(str::to_owned),
-                    subject_id: event.subject_id,
-                    fields: event.fields.join(","),
-                    purpose: event.purpose.map(str::to_owned),
-                    detail: event.detail,
-                    outcome: event.outcome.to_owned(),
-                })
+                .insert_audit_event(&command_row(actor, event))
                 .await
                 .map(|_seq| ())
                 .map_err(|e| HandoffFailure::Audit(e.to_string())),
+            Auditor::Command {
+                actor,
+                command,
+                profile,
+            } => crate::detection::command::append_command_reads(
+                store,
+                profile,
+                *command,
+                vec![command_row(actor, event)],
+            )
+            .await
+            .map_err(|e| HandoffFailure::Audit(e.to_string())),
         }
+    }
+}
+
+/// The audit row of a command's event.
+fn command_row(actor: &str, event: Event<'_>) -> AuditEventRow {
+    AuditEventRow {
+        id: Uuid::now_v7(),
+        at: OffsetDateTime::now_utc(),
+        actor: actor.to_owned(),
+        actor_address: None,
+        session: None,
+        action: event.action.to_owned(),
+        subject_kind: event.subject_kind.map(str::to_owned),
+        subject_id: event.subject_id,
+        fields: event.fields.join(","),
+        purpose: event.purpose.map(str::to_owned),
+        detail: event.detail,
+        outcome: event.outcome.to_owned(),
     }
 }
 

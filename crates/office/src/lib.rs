@@ -20,7 +20,7 @@ mod audit_log;
 pub mod authz;
 mod calendar;
 pub mod csv;
-mod detection;
+pub mod detection;
 mod error;
 pub mod handoff;
 mod home;

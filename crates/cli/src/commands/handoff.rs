@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use madoguchi_documents::S3Location;
+use madoguchi_domain::BankProfile;
+use madoguchi_domain::profile::CommandRead;
 use madoguchi_handoff::{HandoffSigningKey, SIGNING_KEY_FILE};
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_office::handoff::{Auditor, ExportOutcome, HandoffContext, ImportReport};
@@ -46,6 +48,7 @@ pub async fn export_batch(
     data: &DataDir,
     keyring: &OfficeKeyring,
     keys: &PublicKeySet,
+    profile: &BankProfile,
     out: Option<&Path>,
 ) -> anyhow::Result<ExportOutcome> {
     let keys_dir = data.keys();
@@ -61,7 +64,12 @@ pub async fn export_batch(
         dir: &dir,
         documents: None,
     };
-    Ok(madoguchi_office::handoff::export(&ctx, None, &Auditor::System(EXPORT_ACTOR)).await?)
+    let auditor = Auditor::Command {
+        actor: EXPORT_ACTOR,
+        command: CommandRead::HandoffExport,
+        profile,
+    };
+    Ok(madoguchi_office::handoff::export(&ctx, None, &auditor).await?)
 }
 
 /// Imports core banking's answer (see `madoguchi_office::handoff::import`).
@@ -103,8 +111,9 @@ pub async fn export(cli: &Cli, out: Option<&Path>, format: PrintFormat) -> anyho
     let data = DataDir::open(&cli.data_dir)?;
     let store = connect_store(cli.database_url.as_deref(), &data).await?;
     let keyring = office_keyring(cli, &data)?;
-    let keys = public_keys(cli, &data)?;
-    let result = export_batch(&store, &data, &keyring, &keys, out).await;
+    let profile = crate::demo::load_profile(cli.config.as_deref())?;
+    let keys = crate::commands::keys::public_keys(&data, &profile)?;
+    let result = export_batch(&store, &data, &keyring, &keys, &profile, out).await;
     store.close().await;
     let outcome = result?;
     match format {

@@ -14,6 +14,32 @@ use crate::calendar::HolidayCalendar;
 use crate::person::EmailAddress;
 use crate::reservation::JST;
 
+/// A read of personal data by a command on the server (no member of staff), which the
+/// profile may exempt from the limits (`exempt_commands`); an exempt read is audited as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandRead {
+    /// `madoguchi handoff export`: every approved application, decrypted into a batch.
+    HandoffExport,
+    /// `madoguchi incident scope --format csv`: the contact fields of every affected customer.
+    IncidentNotifyList,
+}
+
+impl CommandRead {
+    pub const ALL: [CommandRead; 2] = [CommandRead::HandoffExport, CommandRead::IncidentNotifyList];
+
+    /// The name the profile and the audit log use.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandRead::HandoffExport => "handoff-export",
+            CommandRead::IncidentNotifyList => "incident-notify-list",
+        }
+    }
+
+    fn parse(name: &str) -> Option<CommandRead> {
+        CommandRead::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
 /// `[detection]`: limits per actor, and where alerts go.
 #[derive(Debug, Clone)]
 pub struct Detection {
@@ -23,6 +49,7 @@ pub struct Detection {
     pub(super) exported_rows_per_day: u32,
     pub(super) failed_sign_ins_per_hour: u32,
     pub(super) business_hours: OpeningHours,
+    pub(super) exempt_commands: Vec<CommandRead>,
 }
 
 impl Detection {
@@ -60,6 +87,12 @@ impl Detection {
         self.business_hours
     }
 
+    /// Whether the profile exempts `command`'s reads from the limits (they are audited as
+    /// exempt); otherwise they count like a member of staff's and are refused past a limit.
+    pub fn is_exempt(&self, command: CommandRead) -> bool {
+        self.exempt_commands.contains(&command)
+    }
+
     /// Whether `at` falls in business hours: a weekday on which banks open (not a public
     /// holiday nor the year-end closure), between the opening and the closing time (JST).
     pub fn is_business_hours(&self, at: OffsetDateTime, calendar: &HolidayCalendar) -> bool {
@@ -94,7 +127,19 @@ pub(super) fn load(source: &Source<'_>, raw: &RawDetection) -> Result<Detection,
             source.error(value.span(), "detection.business_hours must be \"HH:MM-HH:MM\" (24-hour clock, JST, closing after opening), e.g. \"08:00-20:00\"")
         })?,
     };
+    let exempt_commands = match &raw.exempt_commands {
+        None => Vec::new(),
+        Some(list) => list
+            .get_ref()
+            .iter()
+            .map(|name| CommandRead::parse(name))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                source.error(list.span(), "detection.exempt_commands may list only \"handoff-export\" and \"incident-notify-list\"")
+            })?,
+    };
     Ok(Detection {
+        exempt_commands,
         security_contact,
         customers_read_per_hour: number(
             &raw.customers_read_per_hour,

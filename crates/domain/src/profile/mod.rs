@@ -17,7 +17,7 @@ mod source;
 use crate::calendar::HolidayCalendar;
 
 pub use bank::{Bank, Branch, BranchCode};
-pub use detection::Detection;
+pub use detection::{CommandRead, Detection};
 pub use error::ProfileError;
 pub use loan_center::{LoanCenter, OpeningHours, WeeklyHours};
 pub use rules::{ApplicationRules, Products, ReservationWindow, Retention, Support};

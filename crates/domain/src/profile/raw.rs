@@ -158,4 +158,5 @@ pub(super) struct RawDetection {
     pub exported_rows_per_day: Option<Number>,
     pub failed_sign_ins_per_hour: Option<Number>,
     pub business_hours: Option<Text>,
+    pub exempt_commands: Option<Spanned<Vec<String>>>,
 }

@@ -331,6 +331,11 @@ fn support_and_limits_are_checked() {
         "between 1 and 30",
     );
     refused_at_replacement(
+        r#"exempt_commands = ["handoff-export", "incident-notify-list"]"#,
+        r#"exempt_commands = ["handoff-export", "everything"]"#,
+        "may list only",
+    );
+    refused_at_replacement(
         "email_codes_per_address_per_hour = 10",
         "email_codes_per_address_per_hour = 0",
         "between 1 and 60",
@@ -591,11 +596,19 @@ fn detection_limits_load_with_defaults() {
     );
     assert_eq!(detection.customers_read_per_hour(), 60);
     assert_eq!(detection.exported_rows_per_day(), 500);
+    use super::CommandRead;
+    assert!(CommandRead::ALL.iter().all(|c| detection.is_exempt(*c)));
     let start = DEMO.find("[detection]").expect("a detection table");
     let without = &DEMO[..start];
     let profile = BankProfile::from_toml_str("bank.toml", without).expect("defaults");
     assert!(profile.detection().security_contact().is_none());
     assert_eq!(profile.detection().failed_sign_ins_per_hour(), 20);
+    // Without the list no command is exempt: each counts like a member of staff.
+    assert!(
+        CommandRead::ALL
+            .iter()
+            .all(|c| !profile.detection().is_exempt(*c))
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! refused for the rest of the hour and the alert raised once.
 
 mod alert;
+pub mod command;
 pub(crate) mod sign_in;
 
 use std::net::IpAddr;

@@ -64,8 +64,9 @@ pub async fn scope(cli: &Cli, args: &ScopeArgs) -> anyhow::Result<()> {
             let keyring = crate::commands::keys::office_key_source(cli, &data)?
                 .load()
                 .context("cannot load the back office's key (the list opens contact fields)")?;
+            let profile = crate::demo::load_profile(cli.config.as_deref())?;
             let store = connect_store(cli.database_url.as_deref(), &data).await?;
-            let csv = notification::notification_csv(&store, &keyring, &scope).await;
+            let csv = notification::notification_csv(&store, &keyring, &profile, &scope).await;
             store.close().await;
             std::io::stdout().write_all(&csv?)?;
         }

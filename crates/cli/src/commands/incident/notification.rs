@@ -4,10 +4,15 @@
 //! customer, the event naming the exact fields opened is written first (`incident.notify-list`,
 //! actor `cli:incident-scope`, purpose `incident-notification`), and only then are those
 //! fields decrypted. When an event cannot be written, the command fails and prints nothing.
+//! The profile exempts the list from detection's limits (`exempt_commands`, audited as
+//! `exempt=profile`) or it counts like a member of staff's reads, and stops at a limit.
 
 use anyhow::Context;
+use madoguchi_domain::BankProfile;
+use madoguchi_domain::profile::CommandRead;
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_office::csv::{UTF8_BOM, cell};
+use madoguchi_office::detection::command::append_command_reads;
 use madoguchi_seal::{EncryptedFields, WrappedKey};
 use madoguchi_store::{AuditEventRow, EncryptedRecord, Store};
 use time::OffsetDateTime;
@@ -35,6 +40,7 @@ const CONTACT: [&str; 8] = [
 pub async fn notification_csv(
     store: &Store,
     keyring: &OfficeKeyring,
+    profile: &BankProfile,
     scope: &Scope,
 ) -> anyhow::Result<Vec<u8>> {
     let mut writer = ::csv::Writer::from_writer(UTF8_BOM.to_vec());
@@ -51,7 +57,7 @@ pub async fn notification_csv(
         "最後の閲覧",
     ])?;
     for customer in &scope.customers {
-        let contact = open_contact(store, keyring, customer).await?;
+        let contact = open_contact(store, keyring, profile, customer).await?;
         let get = |name: &str| {
             contact
                 .iter()
@@ -101,6 +107,7 @@ pub async fn notification_csv(
 async fn open_contact(
     store: &Store,
     keyring: &OfficeKeyring,
+    profile: &BankProfile,
     customer: &Customer,
 ) -> anyhow::Result<Vec<(String, Zeroizing<String>)>> {
     // The first subject whose record is still there: an application, else a booking.
@@ -114,7 +121,7 @@ async fn open_contact(
             _ => None,
         };
         if let Some(record) = record {
-            return open(store, keyring, &subject.kind, id, &record).await;
+            return open(store, keyring, profile, &subject.kind, id, &record).await;
         }
     }
     Ok(Vec::new())
@@ -123,6 +130,7 @@ async fn open_contact(
 async fn open(
     store: &Store,
     keyring: &OfficeKeyring,
+    profile: &BankProfile,
     kind: &str,
     id: Uuid,
     record: &EncryptedRecord,
@@ -132,26 +140,24 @@ async fn open(
         .into_iter()
         .filter(|n| fields.get(n).is_some())
         .collect();
-    // The event first: no event, no data.
-    store
-        .insert_audit_event(&AuditEventRow {
-            id: Uuid::now_v7(),
-            at: OffsetDateTime::now_utc(),
-            actor: ACTOR.to_owned(),
-            actor_address: None,
-            session: None,
-            action: "incident.notify-list".to_owned(),
-            subject_kind: Some(kind.to_owned()),
-            subject_id: Some(id.to_string()),
-            fields: names.join(","),
-            purpose: Some("incident-notification".to_owned()),
-            detail: None,
-            outcome: "ok".to_owned(),
-        })
+    // The event first (exempt by the profile, or screened by detection): no event, no data.
+    let row = AuditEventRow {
+        id: Uuid::now_v7(),
+        at: OffsetDateTime::now_utc(),
+        actor: ACTOR.to_owned(),
+        actor_address: None,
+        session: None,
+        action: "incident.notify-list".to_owned(),
+        subject_kind: Some(kind.to_owned()),
+        subject_id: Some(id.to_string()),
+        fields: names.join(","),
+        purpose: Some("incident-notification".to_owned()),
+        detail: None,
+        outcome: "ok".to_owned(),
+    };
+    append_command_reads(store, profile, CommandRead::IncidentNotifyList, vec![row])
         .await
-        .context(
-            "the audit event of the notification list could not be written: nothing is shown",
-        )?;
+        .context("the notification list's read was not recorded: nothing is shown")?;
     let wrapped = WrappedKey::from_stored(record.wrapped.clone()).context("a stored key")?;
     let decryptor = keyring.open_record(&id, &wrapped)?;
     let mut opened = Vec::with_capacity(names.len());
