@@ -43,6 +43,7 @@ pub mod limits;
 pub mod s3;
 pub mod sanitize;
 pub mod sniff;
+pub mod spool;
 pub mod store;
 
 mod pdf;

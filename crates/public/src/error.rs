@@ -26,6 +26,9 @@ pub enum PublicError {
     ProductClosed,
     #[error("rate limited for {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    /// Every upload slot of this process is taken: try again shortly (503).
+    #[error("too many uploads at once")]
+    Busy,
     /// The e-mail address received its hour's code e-mails (whoever asked).
     #[error("code e-mails to this address limited for {retry_after_seconds} s")]
     RecipientLimited { retry_after_seconds: u64 },
@@ -112,6 +115,12 @@ impl PublicError {
             ),
             PublicError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
+                "error.rate-limited.title",
+                "error.rate-limited.message",
+                false,
+            ),
+            PublicError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
                 "error.rate-limited.title",
                 "error.rate-limited.message",
                 false,

@@ -125,7 +125,7 @@ pub(crate) async fn claim_code_mail(
 }
 
 /// The address that stands for one client.
-fn client_key(address: IpAddr) -> IpAddr {
+pub(crate) fn client_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

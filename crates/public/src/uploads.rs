@@ -6,9 +6,12 @@
 //! file's header, read without decoding) before it starts. However many uploads arrive at
 //! once, the memory of the decodes in progress stays within the budget.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use madoguchi_documents::limits::MAX_FILE_BYTES;
+use madoguchi_documents::spool::Spool;
 use madoguchi_documents::{
     ContentType, DocumentKind, DocumentStore, Refusal, SealedDocument, StoreFileError, inspect,
     sanitize,
@@ -16,7 +19,7 @@ use madoguchi_documents::{
 use madoguchi_store::{NewDocument, StoreError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -33,6 +36,13 @@ pub const MAX_UPLOAD_BODY_BYTES: usize = 4 * MAX_FILE_BYTES + 64 * 1024;
 
 const MIB: u64 = 1024 * 1024;
 
+/// Upload forms read at once by this process (each spools to disk: a few KiB of memory).
+pub const UPLOADS_AT_ONCE: usize = 32;
+/// Upload forms one client address may send at once.
+pub const UPLOADS_PER_CLIENT: u32 = 2;
+/// Uploaded files opened in memory at once for their checks (each up to the file limit).
+pub const FILES_OPEN_AT_ONCE: usize = 2;
+
 /// What a draft keeps of an accepted document: where it is, never what it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRef {
@@ -42,10 +52,36 @@ pub struct DocumentRef {
     pub size: u64,
 }
 
-/// The documents folder and the decode budget.
+/// The documents folder, the decode budget, and the upload slots.
 pub struct IdentityDocuments {
     files: DocumentStore,
     decode_budget: Semaphore,
+    uploads: Semaphore,
+    per_client: Mutex<HashMap<IpAddr, u32>>,
+    open_files: Semaphore,
+}
+
+/// An upload form being read: a slot of the process and of its client, until dropped.
+pub struct UploadSlot<'a> {
+    _process: SemaphorePermit<'a>,
+    documents: &'a IdentityDocuments,
+    client: IpAddr,
+}
+
+impl Drop for UploadSlot<'_> {
+    fn drop(&mut self) {
+        let mut clients = self
+            .documents
+            .per_client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = clients.get_mut(&self.client) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                clients.remove(&self.client);
+            }
+        }
+    }
 }
 
 impl IdentityDocuments {
@@ -53,7 +89,52 @@ impl IdentityDocuments {
         IdentityDocuments {
             files,
             decode_budget: Semaphore::new((DECODE_BUDGET_BYTES / MIB) as usize),
+            uploads: Semaphore::new(UPLOADS_AT_ONCE),
+            per_client: Mutex::default(),
+            open_files: Semaphore::new(FILES_OPEN_AT_ONCE),
         }
+    }
+
+    /// A slot to read one upload form from `client` — before any of its body is read: 429
+    /// when the client has [`UPLOADS_PER_CLIENT`] in progress, 503 when the process has
+    /// [`UPLOADS_AT_ONCE`].
+    pub fn enter(&self, client: IpAddr) -> Result<UploadSlot<'_>, PublicError> {
+        let client = crate::limits::client_key(client);
+        let permit = self.uploads.try_acquire().map_err(|_| PublicError::Busy)?;
+        let mut clients = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        let n = clients.entry(client).or_insert(0);
+        if *n >= UPLOADS_PER_CLIENT {
+            return Err(PublicError::RateLimited {
+                retry_after_seconds: 5,
+            });
+        }
+        *n += 1;
+        Ok(UploadSlot {
+            _process: permit,
+            documents: self,
+            client,
+        })
+    }
+
+    /// [`IdentityDocuments::accept`] of a spooled upload, opened in memory only when its turn
+    /// comes ([`FILES_OPEN_AT_ONCE`]).
+    pub async fn accept_spooled(
+        &self,
+        store: &madoguchi_store::Store,
+        draft_id: Uuid,
+        kind: DocumentKind,
+        spool: Spool,
+    ) -> Result<Result<DocumentRef, Refusal>, PublicError> {
+        let _turn = self
+            .open_files
+            .acquire()
+            .await
+            .map_err(|_| PublicError::Internal("upload turns closed".to_owned()))?;
+        let upload = spool
+            .read_all()
+            .await
+            .map_err(|e| PublicError::Internal(format!("upload spool: {e}")))?;
+        self.accept(store, draft_id, kind, upload).await
     }
 
     /// Checks, cleans, encrypts and stores one upload for the draft `draft_id`, replacing

@@ -141,3 +141,108 @@ pub fn stored_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// An upload of the identity step sent by hand over its own TCP connection, from `local` (a
+/// loopback address: one client each), with the session `cookie`: the headers announce a body
+/// of one `file_bytes` file after the CSRF field; [`Trickle::send`] sends it in pieces, as a
+/// slow (or malicious) client does. The server's answer is read from the [`Answer`].
+pub struct Trickle {
+    writer: tokio::net::tcp::OwnedWriteHalf,
+    remaining: usize,
+    head: Option<Vec<u8>>,
+}
+
+/// The reading half of a [`Trickle`]'s connection.
+pub struct Answer(tokio::net::tcp::OwnedReadHalf);
+
+const BOUNDARY: &str = "madoguchi-trickle";
+
+impl Trickle {
+    pub async fn open(
+        public_url: &str,
+        local: std::net::IpAddr,
+        cookie: &str,
+        csrf: &str,
+        file_bytes: usize,
+    ) -> (Trickle, Answer) {
+        use tokio::io::AsyncWriteExt as _;
+        let address: std::net::SocketAddr = public_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("a socket address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(std::net::SocketAddr::new(local, 0))
+            .expect("bind a loopback address");
+        let stream = socket.connect(address).await.expect("connect");
+        let (reader, mut writer) = stream.into_split();
+        let head = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document_front\"; \
+             filename=\"front.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        )
+        .into_bytes();
+        let tail = format!("\r\n--{BOUNDARY}--\r\n").len();
+        let length = head.len() + file_bytes + tail;
+        let request = format!(
+            "POST /apply/savings-account/identity HTTP/1.1\r\nHost: {address}\r\n\
+             Cookie: {cookie}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n\
+             Content-Length: {length}\r\n\r\n"
+        );
+        writer
+            .write_all(request.as_bytes())
+            .await
+            .expect("request head");
+        let trickle = Trickle {
+            writer,
+            remaining: file_bytes,
+            head: Some(head),
+        };
+        (trickle, Answer(reader))
+    }
+
+    /// Sends the next `n` bytes of the file (the multipart head first); `false` once the
+    /// server stopped reading (it answered and closed).
+    pub async fn send(&mut self, n: usize) -> bool {
+        use tokio::io::AsyncWriteExt as _;
+        if let Some(head) = self.head.take()
+            && self.writer.write_all(&head).await.is_err()
+        {
+            return false;
+        }
+        let n = n.min(self.remaining);
+        self.remaining -= n;
+        self.writer.write_all(&vec![0xA5u8; n]).await.is_ok()
+    }
+
+    /// Sends what is left and the closing boundary.
+    pub async fn finish(&mut self) -> bool {
+        use tokio::io::AsyncWriteExt as _;
+        while self.remaining > 0 || self.head.is_some() {
+            if !self.send(64 * 1024).await {
+                return false;
+            }
+        }
+        let tail = format!("\r\n--{BOUNDARY}--\r\n");
+        self.writer.write_all(tail.as_bytes()).await.is_ok()
+    }
+}
+
+impl Answer {
+    /// The status of the server's answer (waits for it).
+    pub async fn status(mut self) -> u16 {
+        use tokio::io::AsyncReadExt as _;
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = self.0.read(&mut buffer).await.expect("answer");
+            assert!(n > 0, "the server closed without an answer");
+            answer.extend_from_slice(&buffer[..n]);
+        }
+        let line = String::from_utf8_lossy(&answer).into_owned();
+        line.split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a status line: {line}"))
+    }
+}

@@ -2,7 +2,9 @@
 //! uploaded as `multipart/form-data` (the only route of the site that takes files, with its
 //! own body limit).
 //!
-//! The CSRF token must be the form's first field and is checked before any file is read.
+//! Nothing of the body is read before the session's draft is found at this step and the
+//! client has an upload slot; the CSRF token must be the form's first field and is checked
+//! before any file is read; each file is spooled to a sealed, unnamed temporary file.
 //! Every file is read up to its size limit (bytes past it are dropped, so that the refusal
 //! can still name the file), then checked by content, cleaned of its metadata, encrypted
 //! with its own data key and stored at once (`uploads.rs`); the draft keeps only references.
@@ -19,8 +21,8 @@ use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_documents::limits::{MAX_DIMENSION, MAX_FILE_BYTES, MAX_PIXELS};
+use madoguchi_documents::spool::Spool;
 use madoguchi_documents::{ContentType, DocumentKind, Refusal};
-use zeroize::Zeroizing;
 
 use super::FLOW;
 use super::pages::date_in;
@@ -157,7 +159,8 @@ struct Upload {
     field: &'static str,
     /// The name the browser sent, cleaned for display (never logged, never stored).
     name: String,
-    bytes: Result<Zeroizing<Vec<u8>>, Refusal>,
+    /// Spooled to an unnamed, sealed temporary file (`madoguchi_documents::spool`).
+    bytes: Result<Spool, Refusal>,
 }
 
 /// Why the form could not be read.
@@ -171,6 +174,10 @@ impl From<PublicError> for Unreadable {
     fn from(e: PublicError) -> Self {
         Unreadable::Public(e)
     }
+}
+
+fn spool_error(e: madoguchi_documents::spool::SpoolError) -> Unreadable {
+    Unreadable::Public(PublicError::Internal(format!("upload spool: {e}")))
 }
 
 fn unreadable(e: MultipartError) -> Unreadable {
@@ -236,23 +243,16 @@ async fn read_form(
             .find(|(_, f)| *f == name)
             .filter(|(kind, _)| !uploads.iter().any(|u| u.kind == *kind));
         let file_name = field.file_name().map(str::to_owned);
-        let mut bytes = Zeroizing::new(Vec::new());
-        let mut too_large = false;
-        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-            if wanted.is_none() || too_large {
-                continue;
-            }
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                too_large = true;
-                bytes.clear();
-                bytes.shrink_to_fit();
-            } else {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
         let Some((kind, field_name)) = wanted else {
+            // Read and dropped.
+            while field.chunk().await.map_err(unreadable)?.is_some() {}
             continue;
         };
+        let mut bytes = Spool::new(MAX_FILE_BYTES as u64).map_err(spool_error)?;
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            bytes.push(&chunk).await.map_err(spool_error)?;
+        }
+        let too_large = bytes.is_over();
         // An input left empty: browsers send a part with no name and no bytes.
         if !too_large && bytes.is_empty() && file_name.as_deref().unwrap_or_default().is_empty() {
             continue;
@@ -292,13 +292,8 @@ pub async fn accept(
 ) -> Result<Response, PublicError> {
     state.limits.check(Action::Submission, client.ip())?;
     let mut multipart = multipart.map_err(|_| PublicError::UnsupportedMediaType)?;
-    let read = read_form(&state, &session, &mut multipart).await;
-    drop(multipart);
-    let uploads = match read {
-        Ok(uploads) => Ok(uploads),
-        Err(Unreadable::Public(e)) => return Err(e),
-        Err(Unreadable::TooLarge) => Err(()),
-    };
+    // Nothing of the body is read before the session has a draft at this step and the client
+    // a slot (then the CSRF token, the form's first field, before any file).
     let Some(mut draft) = draft::load(&state, &session, FLOW.product.as_str()).await? else {
         return Err(PublicError::SessionExpired);
     };
@@ -309,6 +304,14 @@ pub async fn accept(
     if let Some(earlier) = unfinished_before(&draft.body, Step::Identity, offered) {
         return Ok(Redirect::to(&FLOW.path(earlier)).into_response());
     }
+    let _slot = state.documents.enter(client.ip())?;
+    let read = read_form(&state, &session, &mut multipart).await;
+    drop(multipart);
+    let uploads = match read {
+        Ok(uploads) => Ok(uploads),
+        Err(Unreadable::Public(e)) => return Err(e),
+        Err(Unreadable::TooLarge) => Err(()),
+    };
     let mut form = FormView::new(session.csrf_token(&state));
     let Ok(uploads) = uploads else {
         form.errors
@@ -320,10 +323,10 @@ pub async fn accept(
     for upload in uploads {
         let outcome = match upload.bytes {
             Err(refusal) => Err(refusal),
-            Ok(bytes) => {
+            Ok(spool) => {
                 state
                     .documents
-                    .accept(&state.store, draft.application_id, upload.kind, bytes)
+                    .accept_spooled(&state.store, draft.application_id, upload.kind, spool)
                     .await?
             }
         };
