@@ -2,8 +2,8 @@
 //! uploaded as `multipart/form-data` (the only route of the site that takes files, with its
 //! own body limit).
 //!
-//! Nothing of the body is read before the session's draft is found at this step and the
-//! client has an upload slot; the CSRF token must be the form's first field and is checked
+//! Nothing of the body is read before the session's draft is found and the client has an
+//! upload slot; the CSRF token must be the form's first field and is checked
 //! before any file is read; each file is spooled to a sealed, unnamed temporary file.
 //! Every file is read up to its size limit (bytes past it are dropped, so that the refusal
 //! can still name the file), then checked by content, cleaned of its metadata, encrypted
@@ -292,18 +292,11 @@ pub async fn accept(
 ) -> Result<Response, PublicError> {
     state.limits.check(Action::Submission, client.ip())?;
     let mut multipart = multipart.map_err(|_| PublicError::UnsupportedMediaType)?;
-    // Nothing of the body is read before the session has a draft at this step and the client
-    // a slot (then the CSRF token, the form's first field, before any file).
+    // Nothing of the body is read before the session has a draft and the client a slot; then
+    // the CSRF token (the form's first field) before any file.
     let Some(mut draft) = draft::load(&state, &session, FLOW.product.as_str()).await? else {
         return Err(PublicError::SessionExpired);
     };
-    let offered = identity_offered(&state);
-    if !offered {
-        return Ok(Redirect::to(&FLOW.path(Step::Branch.name())).into_response());
-    }
-    if let Some(earlier) = unfinished_before(&draft.body, Step::Identity, offered) {
-        return Ok(Redirect::to(&FLOW.path(earlier)).into_response());
-    }
     let _slot = state.documents.enter(client.ip())?;
     let read = read_form(&state, &session, &mut multipart).await;
     drop(multipart);
@@ -312,6 +305,13 @@ pub async fn accept(
         Err(Unreadable::Public(e)) => return Err(e),
         Err(Unreadable::TooLarge) => Err(()),
     };
+    let offered = identity_offered(&state);
+    if !offered {
+        return Ok(Redirect::to(&FLOW.path(Step::Branch.name())).into_response());
+    }
+    if let Some(earlier) = unfinished_before(&draft.body, Step::Identity, offered) {
+        return Ok(Redirect::to(&FLOW.path(earlier)).into_response());
+    }
     let mut form = FormView::new(session.csrf_token(&state));
     let Ok(uploads) = uploads else {
         form.errors
