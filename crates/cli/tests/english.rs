@@ -313,7 +313,7 @@ async fn english_pages_refusals_and_emails() {
     );
     assert!(!mail.contains("那覇"), "no Japanese centre name:\n{mail}");
     assert!(mail.contains(&english_visit(&booked)), "{mail}");
-    assert!(mail.contains("Dear "), "{mail}");
+    assert!(mail.contains("Booked by: "), "{mail}");
     assert!(mail.contains("[Caution] We will never ask for your PIN or password"));
     assert!(mail.contains("This page never asks for a PIN or password."));
     assert!(

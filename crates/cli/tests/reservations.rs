@@ -1467,3 +1467,46 @@ async fn a_link_segment_that_is_no_token_sets_no_cookie() {
     }
     app.stop().await;
 }
+
+/// Issue 16, 4: a booking's names reach the bank's e-mail, so they must be names: a link or a
+/// number in one is refused with a message naming the field, and nothing is booked or sent;
+/// the e-mail opens with the bank's own line, never with what a visitor typed.
+#[tokio::test]
+async fn names_that_carry_a_link_are_refused_and_mails_open_with_the_bank() {
+    let Some(app) = TestApp::spawn_with(Db::Sqlite, Options::unlimited()).await else {
+        return;
+    };
+    let listed = slots(&app, "naha").await;
+    let slot = &listed[0];
+    for (family, given) in [
+        ("至急 evil.example/a", "で本人確認を"),
+        ("山田", "0120-000-000"),
+    ] {
+        let mut visitor = Visitor::new();
+        visitor.family_name = family.to_owned();
+        visitor.given_name = given.to_owned();
+        let answer = api_post(
+            &app,
+            "/api/v1/bookings",
+            &visitor.json("naha", &slot.starts_at),
+        )
+        .await;
+        assert_eq!(answer.status, 422, "{}", answer.text);
+        assert!(answer.text.contains("not-a-name"), "{}", answer.text);
+        assert_eq!(mails_to(&app, &visitor.email, BOOKED_MAIL), 0);
+    }
+    let visitor = Visitor::new();
+    book_by_api(&app, "naha", slot, &visitor).await;
+    let mail = app.wait_for_mail(&visitor.email, BOOKED_MAIL).await;
+    let opening = mail
+        .find("まどぐち銀行からのお知らせです。")
+        .unwrap_or_else(|| panic!("the bank's opening line:\n{mail}"));
+    let name = mail
+        .find(&format!(
+            "ご予約者：{} {} 様",
+            visitor.family_name, visitor.given_name
+        ))
+        .unwrap_or_else(|| panic!("the booking's name, labelled:\n{mail}"));
+    assert!(opening < name, "{mail}");
+    app.stop().await;
+}

@@ -25,6 +25,10 @@ pub enum ErrorCode {
     /// long-vowel mark ー and spaces (hiragana, kanji, latin letters, ・). Fix: write the
     /// reading in katakana, e.g. ヤマダ.
     NotFullWidthKatakana,
+    /// `not-a-name`: a name holds what no name holds — digits, or the marks of addresses and
+    /// links (`/ : @ < > = ? & % # \\` and a dot inside a word, as in `example.jp`). Fix:
+    /// write the name only, e.g. 山田 or O'Brien.
+    NotAName,
     /// `invalid-date`: not a date in the form YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD, or a day
     /// that does not exist (2023-02-29). Fix: enter the date as 1990-04-01.
     InvalidDate,
@@ -146,6 +150,7 @@ impl ErrorCode {
         Self::TooLong,
         Self::ControlCharacter,
         Self::NotFullWidthKatakana,
+        Self::NotAName,
         Self::InvalidDate,
         Self::InFuture,
         Self::UnderAge,
@@ -194,6 +199,7 @@ impl ErrorCode {
             Self::TooLong => "too-long",
             Self::ControlCharacter => "control-character",
             Self::NotFullWidthKatakana => "not-full-width-katakana",
+            Self::NotAName => "not-a-name",
             Self::InvalidDate => "invalid-date",
             Self::InFuture => "in-future",
             Self::UnderAge => "under-age",

@@ -8,8 +8,11 @@ use crate::text::{Normalization, clean};
 
 /// One part (family or given) of a name as written in kanji (漢字氏名): 1–20 characters,
 /// NFC with compatibility ideographs kept (so 﨑 or 神 stay as the applicant typed them),
-/// no control characters. Any printable text is allowed (kana, latin letters for foreign
-/// residents, spaces); escaping for HTML is the template's job.
+/// no control characters. Letters of any script (kanji, kana, latin letters for foreign
+/// residents), spaces, and the marks names carry (ー 々 ・ ' ’ - and a dot after an initial,
+/// `J. Smith`) — nothing else: no digits, and none of the marks of addresses or links, so
+/// that a name copied into the bank's e-mails cannot carry a link or a number to call
+/// (issue 16). Escaping for HTML is the template's job.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct KanjiName(String);
@@ -20,13 +23,28 @@ impl KanjiName {
 
     /// Parses one name part.
     pub fn parse(input: &str) -> Result<Self, ErrorCode> {
-        clean(input, Self::MAX_CHARS, Normalization::NfcKeepingIdeographs).map(Self)
+        let name = clean(input, Self::MAX_CHARS, Normalization::NfcKeepingIdeographs)?;
+        if reads_as_a_name(&name) {
+            Ok(Self(name))
+        } else {
+            Err(ErrorCode::NotAName)
+        }
     }
 
     /// The name part as it will be shown and stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Letters, spaces and the marks of names only; a dot only where it ends a word (an initial).
+fn reads_as_a_name(name: &str) -> bool {
+    let chars: Vec<char> = name.chars().collect();
+    chars.iter().enumerate().all(|(i, c)| match c {
+        '.' | '．' => chars.get(i + 1).is_none_or(|next| next.is_whitespace()),
+        c if c.is_alphabetic() => !c.is_numeric(),
+        c => c.is_whitespace() || "ー々〆ヶ・･'’-‐－".contains(*c),
+    })
 }
 
 /// One part of a name's reading (フリガナ) in full-width katakana: 1–30 characters from
@@ -129,7 +147,36 @@ mod tests {
             Err(ErrorCode::ControlCharacter)
         );
         // HTML characters are the template's business, not a reason to refuse a name.
-        assert!(KanjiName::parse("O'Brien <x>").is_ok());
+        for name in [
+            "O'Brien",
+            "Jean-Pierre",
+            "J. Smith",
+            "佐々木",
+            "ジョン・スミス",
+            "Müller",
+            "髙橋",
+        ] {
+            assert!(KanjiName::parse(name).is_ok(), "{name}");
+        }
+        // Issue 16: what a name copied into an e-mail could smuggle.
+        for smuggled in [
+            "至急 evil.example/a",
+            "evil.example",
+            "O'Brien <x>",
+            "太郎2",
+            "０１２０",
+            "https://x",
+            "a@b",
+            "100%",
+            "再確認=",
+            "名?",
+        ] {
+            assert_eq!(
+                KanjiName::parse(smuggled),
+                Err(ErrorCode::NotAName),
+                "{smuggled}"
+            );
+        }
     }
 
     #[test]
