@@ -12,6 +12,22 @@
 //!   that disagree.
 //!
 //! No I/O here besides reading key files: the store feeds events, the command line prints.
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps the map.)
+//!
+//! The store computes each hash in the transaction that appends the event, after reading the last
+//! one under the log's lock (SQLite's one writer; on PostgreSQL `pg_advisory_xact_lock`, so several
+//! instances append in one order); rows written before the chain existed are chained once at start
+//! (`chain_audit_backlog`). Triggers refuse UPDATE and DELETE of a chained row (and TRUNCATE on
+//! PostgreSQL) whoever asks; an owner who drops them is still caught by `audit verify`. `serve`
+//! signs the head every 1,000 events or each minute the log grew (`checkpoint_audit_log`), keeps the
+//! note in `audit_checkpoints` and appends it to the sink (`--audit-sink`, default
+//! `<data-dir>/audit-checkpoints.log`; put it on another host's append-only storage). `madoguchi
+//! audit verify` walks the chain in pages of 20,000 against every checkpoint of the database and
+//! the sink (exit 0 intact, 3 tampered with, 1 error); `audit checkpoint` signs now; `audit export
+//! --from --to` prints JSON lines with hashes.
 
 pub mod chain;
 pub mod checkpoint;

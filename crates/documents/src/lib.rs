@@ -36,6 +36,24 @@
 //!   writes that keeps a crash from leaving a key without its document is described in
 //!   [`store`];
 //! - malformed input is a [`Refusal`], never a panic (decoder panics are caught as damage).
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps the map.)
+//!
+//! **Folder or bucket** (`store.rs`, `folder.rs`, `s3.rs`): `DocumentStore` seals a document
+//! (`seal`, CPU, on a blocking thread) into the bytes that are stored — `MDGDOC01` and the
+//! ciphertext — and then writes them (`write`, async) to its `Backend`: `Folder` (the files above)
+//! or, with the default feature `s3`, `S3` (`object_store` 0.14 `aws`: one `PUT` with
+//! `If-None-Match: *` of the same bytes as `PREFIX/<uuid>`; 30 s timeout, 2 retries; its rustls
+//! uses aws-lc-rs like sqlx and lettre, and nothing brings ring). `serve --documents
+//! s3://BUCKET/PREFIX` selects it (crates/cli/src/documents.rs), after listing the prefix once.
+//! The order of writes is the same for both and is what makes a crash harmless: store the
+//! document, *then* insert its row and key in one transaction (a failure deletes the document; a
+//! crash leaves a keyless, unreadable object that the hourly sweep removes); delete row and key in
+//! one transaction, *then* the document. So there is never a key whose document is missing, nor a
+//! readable document without its row. Only the binary enables `s3` (the workspace dependency has
+//! `default-features = false`): a build without it has no HTTP client in this crate.
 
 pub mod folder;
 pub mod limits;

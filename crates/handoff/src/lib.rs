@@ -20,6 +20,14 @@
 //!   store, so the core side's tool links no server code.
 //! - a reader checks the manifest (signature, then the batch's hash) **before** decrypting.
 //! - plaintext personal values are held in buffers zeroized on drop; parsers never panic.
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps the map.)
+//!
+//! `Manifest::verify` checks the signer, the signature, then the hash; a reader decrypts nothing
+//! before it passed. Personal values are held in `PersonalValues`, wiped on drop, whose `Debug`
+//! prints field names only; the JSON is written into one buffer of its exact size.
 
 mod batch;
 mod error;

@@ -24,6 +24,17 @@
 //!   plaintext.
 //! - Randomness comes from the operating system (`getrandom`). HPKE encapsulation uses
 //!   `getrandom::SysRng` through hpke's own API, which panics only if the OS RNG fails.
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps the map.)
+//!
+//! `EnvelopeWriter` wraps to the `office.pub` it follows (re-read every 10 s, so a key rotation
+//! reaches a running public site) — HPKE/X25519 for a key file (wrap v1), ECDH-ES/P-256 for a
+//! key in a token (wrap v2). `BlindIndexKeys` follows `blind-index.key` and, during a rotation,
+//! `blind-index.previous.key` the same way: indexes and code MACs are written with the current
+//! key and looked up by both (`EmailLookup::candidates`); each index is stored with its key's id
+//! (an HMAC of a label, which reveals nothing of the key).
 
 mod blind;
 mod blind_keys;

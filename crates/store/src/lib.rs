@@ -12,6 +12,37 @@
 //!   formats of `madoguchi-seal`;
 //! - a public-site operation that changes several rows does it in one transaction, including
 //!   the outbox message that announces it (transactional outbox).
+//!
+//! # How it works
+//!
+//! (Moved here from ARCHITECTURE.md, which keeps the map.)
+//!
+//! Identity documents (`documents.rs`): one row per file (`draft_id`, `application_id` NULL until
+//! the submission's transaction sets it, kind, type, size), its key in `data_keys`; every deleting
+//! function returns the ids whose files the caller removes. `UNIQUE (draft_id, kind)`: one document
+//! of each kind per draft.
+//!
+//! For the back office: `staff.rs` and `staff_session.rs` (accounts, failure counts and locks, the
+//! last TOTP time step used, sessions under the SHA-256 of their token), `scope.rs` (a subject's
+//! branch or loan centre, for the authorization middleware), `review.rs` (the queue, whose query
+//! carries the scope; status moves applied only from the status they were judged from, and a
+//! decision only `WHERE reviewed_by IS NOT NULL AND reviewed_by <> decider`: four eyes is the
+//! database's condition), `handoff.rs`, `calendar.rs` (slot blocks: a flag on the slot's row, which
+//! the booking's capacity upsert refuses in the same statement), `audit.rs` (the chained audit log and its checkpoints)
+//! and `retention.rs` (what is due, and its deletion, at most 1,000 records a transaction).
+//!
+//! PostgreSQL roles (`roles.rs`, `roles/postgres.sql`): `madoguchi_public` gets exactly what the
+//! public site's statements need, per column where a table mixes operational and personal columns,
+//! and no SELECT on any personal table; `madoguchi_office` gets DML on the records and only SELECT
+//! and INSERT on the audit log and its checkpoints; `madoguchi_retention` (the `purge` job) gets
+//! SELECT on the columns that say what is due and DELETE on personal rows — it erases personal data
+//! it cannot read; `madoguchi_audit` (the verifier) reads the log and appends checkpoints. Every
+//! role that writes the audit log may only INSERT into it.
+//!
+//! **A database that went away** (`StoreError::is_unavailable`: I/O, pool timeout, TLS, SQLSTATE
+//! class 08 or 57P, a failed commit) is answered 503 with `Retry-After` by the public site (pages
+//! and API code `unavailable`) and logged as a warning; any other store error stays a 500. The
+//! pool needs nothing special to come back: sqlx tests a connection before handing it out.
 
 mod api_check;
 mod audit;
