@@ -672,32 +672,6 @@ async fn postgres_a_burst_meets_the_rate_limit() {
     a_burst_meets_the_rate_limit(Db::Postgres).await;
 }
 
-/// E-mails still queued in the database's outbox.
-async fn queued_mails(app: &TestApp) -> i64 {
-    use sqlx::Connection as _;
-    const SQL: &str = "SELECT COUNT(*) FROM outbox";
-    match app.db {
-        Db::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&app.database_url)
-                .await
-                .expect("open SQLite");
-            sqlx::query_scalar::<_, i64>(SQL)
-                .fetch_one(&mut conn)
-                .await
-                .expect("count")
-        }
-        Db::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&app.database_url)
-                .await
-                .expect("open PostgreSQL");
-            sqlx::query_scalar::<_, i64>(SQL)
-                .fetch_one(&mut conn)
-                .await
-                .expect("count")
-        }
-    }
-}
-
 /// Issue 16, 5 (e-mail bombing): 32 parallel e-mail checks for one victim's address, spread
 /// over two instances, with the per-client limit out of the way: exactly the hour's 10 codes
 /// go out; every other request is 429 `recipient-limited` with Retry-After; another address
@@ -743,7 +717,7 @@ async fn a_burst_of_checks_for_one_address_sends_ten_codes(db: Db) {
     }
     // Every queued e-mail delivered, then counted: five codes reached the victim.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while queued_mails(&app).await > 0 {
+    while common::count_of(&app, "SELECT COUNT(*) FROM outbox").await > 0 {
         assert!(std::time::Instant::now() < deadline, "the outbox drains");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

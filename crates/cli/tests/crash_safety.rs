@@ -20,9 +20,8 @@ use common::applicant::{self, Applicant};
 use common::office::staff_client;
 use common::pg_cluster::PgCluster;
 use common::reservation::{BOOKED_MAIL, Visitor, api_post, slots};
-use common::{Db, TestApp};
+use common::{Db, TestApp, serve_process as serve};
 use sqlx::Connection as _;
-use tokio::process::{Child, Command};
 
 const WORKERS: usize = 4;
 const BOOKERS: usize = 2;
@@ -34,57 +33,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("port")
-}
-
-/// `serve --demo` as its own process on this app's data and database, limits lifted, with
-/// the tests' demo profile (no off-hours limit on reveals: the checks open every application,
-/// at any hour).
-async fn serve(app: &TestApp, public: u16, office: u16) -> Child {
-    let profile = app.data.join("test-profile.toml");
-    std::fs::write(&profile, common::Options::default().profile_text()).expect("profile");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(app.data.join("serve.log"))
-        .expect("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_madoguchi"))
-        .args(["--config", profile.to_str().expect("path")])
-        .args(["--data-dir", app.data.to_str().expect("path")])
-        .args(["--database-url", &app.database_url])
-        .args(["serve", "--demo"])
-        .args(["--public-addr", &format!("127.0.0.1:{public}")])
-        .args(["--office-addr", &format!("127.0.0.1:{office}")])
-        .args([
-            "--limit-email-checks",
-            "100000",
-            "--limit-code-tries",
-            "100000",
-        ])
-        .args([
-            "--limit-submissions",
-            "100000",
-            "--limit-bookings",
-            "100000",
-        ])
-        // Its log, appended to `<data>/serve.log` (warnings: a 503 is logged as one).
-        .env("MADOGUCHI_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while tokio::net::TcpStream::connect(("127.0.0.1", public))
-        .await
-        .is_err()
-    {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("serve exited: {status}");
-        }
-        assert!(Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    child
 }
 
 async fn count(url: &str, sql: &str) -> i64 {

@@ -811,32 +811,10 @@ async fn trickled_uploads_memory() {
         sessions.push((cookie, csrf));
     }
     app.stop_server().await;
-    let profile = app.data.join("test-profile.toml");
-    std::fs::write(&profile, Options::default().profile_text()).expect("profile");
     let (public, office) = (free_port(), free_port());
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"))
-        .args(["--config", profile.to_str().expect("path")])
-        .args(["--data-dir", app.data.to_str().expect("path")])
-        .args(["--database-url", &app.database_url])
-        .args(["serve", "--demo"])
-        .args(["--public-addr", &format!("127.0.0.1:{public}")])
-        .args(["--office-addr", &format!("127.0.0.1:{office}")])
-        .args(["--limit-submissions", "100000"])
-        .env("MADOGUCHI_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve");
+    let mut child = common::serve_process(&app, public, office).await;
     let pid = child.id().expect("pid");
     let url = format!("http://127.0.0.1:{public}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while tokio::net::TcpStream::connect(("127.0.0.1", public))
-        .await
-        .is_err()
-    {
-        assert!(std::time::Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let before = memory_mb(pid, "VmRSS");
     let started = std::time::Instant::now();
     let mut uploads = tokio::task::JoinSet::new();

@@ -366,32 +366,7 @@ async fn lock_out(db: Db) {
     }
 
     // Fifteen minutes later (moved in the database), the right password works again.
-    let id = staff_id(&app, &staff.username).await;
-    let past = madoguchi_store::db_time(OffsetDateTime::now_utc() - Duration::minutes(1));
-    match app.db {
-        Db::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url)
-                .await
-                .expect("db");
-            sqlx::query("UPDATE staff SET locked_until = $1 WHERE id = $2")
-                .bind(past)
-                .bind(id)
-                .execute(&pool)
-                .await
-                .expect("update");
-            pool.close().await;
-        }
-        Db::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.expect("db");
-            sqlx::query("UPDATE staff SET locked_until = $1 WHERE id = $2")
-                .bind(past)
-                .bind(id)
-                .execute(&pool)
-                .await
-                .expect("update");
-            pool.close().await;
-        }
-    }
+    expire_lock(&app, &staff.username).await;
     let back = office::sign_in(&app, &staff.username, &staff.password, &staff.totp_secret).await;
     assert_eq!(back.get("/").await.status(), StatusCode::OK);
     app.stop().await;
@@ -1209,7 +1184,7 @@ async fn parallel_passwords(db: Db) {
         "{first}"
     );
     assert_eq!(
-        set_session_time_count(&app, &staff.username).await,
+        open_sessions(&app, &staff.username).await,
         0,
         "no session survives the lock"
     );
@@ -1247,7 +1222,7 @@ async fn parallel_passwords(db: Db) {
 }
 
 /// Open sessions of `username`.
-async fn set_session_time_count(app: &TestApp, username: &str) -> i64 {
+async fn open_sessions(app: &TestApp, username: &str) -> i64 {
     let sql = "SELECT COUNT(*) FROM staff_sessions WHERE ended_at IS NULL \
                AND staff_id = (SELECT id FROM staff WHERE username = $1)";
     match app.db {
@@ -1338,7 +1313,7 @@ async fn parallel_codes(db: Db) {
         "{statuses:?}"
     );
     assert!(locked_until(&app, &staff.username).await.is_some());
-    assert_eq!(set_session_time_count(&app, &staff.username).await, 0);
+    assert_eq!(open_sessions(&app, &staff.username).await, 0);
     // The right code no longer helps: the session is over.
     let code = totp_now(&staff.totp_secret);
     let answer = pending[0]

@@ -93,7 +93,8 @@ pub(crate) async fn append(state: &OfficeState, rows: &[AuditEventRow]) -> Resul
     Ok(())
 }
 
-fn row_of(
+/// The audit row of `event` by `actor`, stamped now.
+pub(crate) fn row_of(
     actor: &str,
     session: Option<String>,
     actor_address: Option<String>,

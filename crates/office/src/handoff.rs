@@ -32,9 +32,7 @@ use madoguchi_handoff::{
 };
 use madoguchi_keyring::OfficeKeyring;
 use madoguchi_seal::{EncryptedFields, EnvelopeWriter, OfficePublicKey, PublicKey, WrappedKey};
-use madoguchi_store::{
-    AuditEventRow, HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, Store,
-};
+use madoguchi_store::{HandoffAnswered, HandoffBatchRow, HandoffCandidate, HandoffRecorded, Store};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -104,7 +102,7 @@ impl Auditor<'_> {
                 .await
                 .map_err(|e| HandoffFailure::Audit(e.to_string())),
             Auditor::System(actor) => store
-                .insert_audit_event(&command_row(actor, event))
+                .insert_audit_event(&audit::row_of(actor, None, None, event))
                 .await
                 .map(|_seq| ())
                 .map_err(|e| HandoffFailure::Audit(e.to_string())),
@@ -116,29 +114,11 @@ impl Auditor<'_> {
                 store,
                 profile,
                 *command,
-                vec![command_row(actor, event)],
+                vec![audit::row_of(actor, None, None, event)],
             )
             .await
             .map_err(|e| HandoffFailure::Audit(e.to_string())),
         }
-    }
-}
-
-/// The audit row of a command's event.
-fn command_row(actor: &str, event: Event<'_>) -> AuditEventRow {
-    AuditEventRow {
-        id: Uuid::now_v7(),
-        at: OffsetDateTime::now_utc(),
-        actor: actor.to_owned(),
-        actor_address: None,
-        session: None,
-        action: event.action.to_owned(),
-        subject_kind: event.subject_kind.map(str::to_owned),
-        subject_id: event.subject_id,
-        fields: event.fields.join(","),
-        purpose: event.purpose.map(str::to_owned),
-        detail: event.detail,
-        outcome: event.outcome.to_owned(),
     }
 }
 

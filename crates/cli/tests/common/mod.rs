@@ -582,6 +582,81 @@ pub async fn madoguchi(app: &TestApp, args: &[&str]) -> std::process::Output {
     output_of(command).await
 }
 
+/// `serve --demo` as its own process on this app's data and database, limits lifted, with
+/// the tests' demo profile (no off-hours limit on reveals: the checks open every application,
+/// at any hour).
+pub async fn serve_process(app: &TestApp, public: u16, office: u16) -> tokio::process::Child {
+    let profile = app.data.join("test-profile.toml");
+    std::fs::write(&profile, Options::default().profile_text()).expect("profile");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(app.data.join("serve.log"))
+        .expect("serve.log");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_madoguchi"))
+        .args(["--config", profile.to_str().expect("path")])
+        .args(["--data-dir", app.data.to_str().expect("path")])
+        .args(["--database-url", &app.database_url])
+        .args(["serve", "--demo"])
+        .args(["--public-addr", &format!("127.0.0.1:{public}")])
+        .args(["--office-addr", &format!("127.0.0.1:{office}")])
+        .args([
+            "--limit-email-checks",
+            "100000",
+            "--limit-code-tries",
+            "100000",
+        ])
+        .args([
+            "--limit-submissions",
+            "100000",
+            "--limit-bookings",
+            "100000",
+        ])
+        // Its log, appended to `<data>/serve.log` (warnings: a 503 is logged as one).
+        .env("MADOGUCHI_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tokio::net::TcpStream::connect(("127.0.0.1", public))
+        .await
+        .is_err()
+    {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("serve exited: {status}");
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child
+}
+
+/// A `SELECT COUNT(*) …` of the app's database, on either backend.
+pub async fn count_of(app: &TestApp, sql: &'static str) -> i64 {
+    match app.db {
+        Db::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.database_url)
+                .await
+                .expect("open SQLite");
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut conn)
+                .await
+                .expect(sql)
+        }
+        Db::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&app.database_url)
+                .await
+                .expect("open PostgreSQL");
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut conn)
+                .await
+                .expect(sql)
+        }
+    }
+}
+
 /// Posts a form as a browser would.
 pub async fn post_form(
     client: &reqwest::Client,

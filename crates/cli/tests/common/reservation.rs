@@ -2,11 +2,10 @@
 //! list of the JSON API, the booking form of the pages, the link of the confirmation e-mail.
 
 use serde_json::{Value, json};
-use sqlx::Connection;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset, Weekday};
 
-use super::{Db, TestApp, csrf_of, decoded_mail, post_form};
+use super::{TestApp, csrf_of, decoded_mail, post_form};
 
 /// Text of the confirmation e-mail.
 pub const BOOKED_MAIL: &str = "ご来店予約を承りました";
@@ -478,25 +477,9 @@ pub fn mails_to(app: &TestApp, to: &str, marker: &str) -> usize {
 
 /// How many reminders wait in the database's outbox, not yet due.
 pub async fn queued_reminders(app: &TestApp) -> i64 {
-    const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE reminder_for IS NOT NULL";
-    match app.db {
-        Db::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&app.database_url)
-                .await
-                .expect("open SQLite");
-            sqlx::query_scalar::<_, i64>(SQL)
-                .fetch_one(&mut conn)
-                .await
-                .expect("count reminders")
-        }
-        Db::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&app.database_url)
-                .await
-                .expect("open PostgreSQL");
-            sqlx::query_scalar::<_, i64>(SQL)
-                .fetch_one(&mut conn)
-                .await
-                .expect("count reminders")
-        }
-    }
+    super::count_of(
+        app,
+        "SELECT COUNT(*) FROM outbox WHERE reminder_for IS NOT NULL",
+    )
+    .await
 }
